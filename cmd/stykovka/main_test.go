@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func TestServeDemoAnswersHealthzAndStopsGracefully(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "var")
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var stderr syncBuffer
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data", data}, nil, pw, &stderr)
+		pw.Close()
+	}()
+
+	// The banner names the URLs and the demo credentials.
+	sc := bufio.NewScanner(pr)
+	var banner strings.Builder
+	for sc.Scan() {
+		banner.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "Ctrl+C") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	out := banner.String()
+	for _, want := range []string{"/healthz", "/ws/Hub?wsdl", "/odata/standard.odata/", "demo / demo", "Администратор / demo"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	url := regexp.MustCompile(`http://127\.0\.0\.1:\d+/healthz`).FindString(out)
+	if url == "" {
+		t.Fatalf("no healthz URL in banner:\n%s\nstderr:\n%s", out, stderr.String())
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h map[string]string
+	json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || h["status"] != "ok" || h["profile"] != "local" {
+		t.Fatalf("healthz: %d %v", resp.StatusCode, h)
+	}
+	if resp.Header.Get("X-Request-Id") == "" {
+		t.Error("no X-Request-Id")
+	}
+
+	cancel()
+	select {
+	case code := <-exit:
+		if code != 0 {
+			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop after cancel")
+	}
+
+	// The demo users exist in the data folder after a restart-free stop.
+	var list bytes.Buffer
+	if code := run(context.Background(), []string{"admin", "user", "list", "--tenant", "demo", "--data", data}, nil, &list, io.Discard); code != 0 {
+		t.Fatalf("admin user list exit %d", code)
+	}
+	if !strings.Contains(list.String(), "Администратор") || !strings.Contains(list.String(), "demo") {
+		t.Fatalf("user list:\n%s", list.String())
+	}
+}
+
+func TestAdminCommands(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "var")
+	ctx := context.Background()
+	sh := func(stdin string, args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := run(ctx, append(args, "--data", data), strings.NewReader(stdin), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	if code, _, _ := sh("", "admin", "tenant", "add", "--id", "hotel", "--name", "Отель «Север»"); code != 0 {
+		t.Fatal("tenant add failed")
+	}
+	if code, _, e := sh("", "admin", "tenant", "add", "--id", "hotel", "--name", "x"); code != 1 || !strings.Contains(e, "TENANT_EXISTS") {
+		t.Fatalf("duplicate tenant: %d %s", code, e)
+	}
+	if code, _, e := sh("", "admin", "user", "add", "--tenant", "hotel", "--name", "Портье"); code != 2 || !strings.Contains(e, "пароль") {
+		t.Fatalf("user without password: %d %s", code, e)
+	}
+	if code, _, e := sh("секрет\n", "admin", "user", "add", "--tenant", "hotel", "--name", "Портье"); code != 0 {
+		t.Fatalf("user add: %s", e)
+	}
+	if code, out, _ := sh("", "admin", "tenant", "list"); code != 0 || !strings.Contains(out, "Отель «Север»") {
+		t.Fatalf("tenant list: %s", out)
+	}
+	if code, _, _ := sh("новый\n", "admin", "user", "passwd", "--name", "Портье"); code != 0 {
+		t.Fatal("passwd failed")
+	}
+	if code, _, _ := sh("", "admin", "user", "delete", "--name", "Портье"); code != 0 {
+		t.Fatal("delete failed")
+	}
+	if code, _, e := sh("", "admin", "user", "delete", "--name", "Портье"); code != 1 || !strings.Contains(e, "USER_NOT_FOUND") {
+		t.Fatalf("delete twice: %d %s", code, e)
+	}
+	if code, _, _ := sh("", "bogus"); code != 2 {
+		t.Fatal("unknown command must exit 2")
+	}
+}

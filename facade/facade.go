@@ -1,0 +1,91 @@
+// Package facade is the hub's HTTP face: the 1C SOAP services under /ws/, 1C's standard OData
+// under /odata/standard.odata/, and /healthz. The same http.Handler runs in the local binary
+// and, through the API Gateway adapter, in the facade Lambda.
+package facade
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/stykovka/stykovka/facade/auth"
+	"github.com/stykovka/stykovka/internal/app"
+)
+
+// Version is the hub's version, set at build time with -ldflags "-X …/facade.Version=…".
+var Version = "dev"
+
+// Options configure the facade.
+type Options struct {
+	Deps *app.Deps
+	Auth auth.Authenticator
+	// PublicURL is the base URL clients reach the hub at (e.g. https://hub.example.ru); empty
+	// means "as seen in the request" (Host and X-Forwarded-* headers).
+	PublicURL string
+}
+
+// New returns the facade handler.
+func New(o Options) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		json.NewEncoder(w).Encode(map[string]string{
+			"status": "ok", "version": Version, "profile": o.Deps.Profile,
+		})
+	})
+	return withRequestLog(o.Deps.Log, mux)
+}
+
+// withRequestLog gives each request an id (echoed as X-Request-Id), recovers panics into a 500
+// and logs method, path, status and duration — never query strings or bodies, which may carry
+// personal data.
+func withRequestLog(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			var b [8]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if v := recover(); v != nil {
+				log.Error("panic", "request_id", id, "panic", v, "stack", string(debug.Stack()))
+				if !rec.wrote {
+					http.Error(rec, "Внутренняя ошибка сервиса", http.StatusInternalServerError)
+				}
+			}
+			log.Info("http", "request_id", id, "method", r.Method, "path", r.URL.Path,
+				"status", rec.status, "ms", time.Since(start).Milliseconds())
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (flush, deadlines).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
