@@ -15,6 +15,7 @@ import (
 var (
 	ErrNotFound = errors.New("blobs: not found")
 	ErrInvalid  = errors.New("blobs: invalid key")
+	ErrTooLarge = errors.New("blobs: blob larger than MaxSize")
 )
 
 // MaxSize is the largest blob the hub stores (64 MiB); adapters refuse larger ones.
@@ -42,9 +43,11 @@ type Blobs interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// ValidKey checks a key: 1..900 bytes of UTF-8, slash-separated segments that are not empty,
-// "." or "..", no backslash, no NUL or control characters. Both adapters use the same rule so
-// that a key valid on one is valid on the other.
+// ValidKey checks a key: 1..900 bytes of UTF-8, slash-separated segments of 1..255 bytes that
+// are not "." or "..", no backslash, no NUL or control characters. Both adapters use the same
+// rule so that a key valid on one is valid on the other (255 is a file name's limit). A key
+// must not also be the "folder" of other keys ("a" and "a/b"): the folder adapter cannot
+// hold both, so domain code keeps files and folders apart.
 func ValidKey(key string) error {
 	if key == "" || len(key) > 900 || !utf8.ValidString(key) {
 		return fmt.Errorf("%w: %q", ErrInvalid, key)
@@ -55,8 +58,8 @@ func ValidKey(key string) error {
 		}
 	}
 	for _, seg := range strings.Split(key, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return fmt.Errorf("%w: %q has an empty, . or .. segment", ErrInvalid, key)
+		if seg == "" || seg == "." || seg == ".." || len(seg) > 255 {
+			return fmt.Errorf("%w: %q has an empty, . or .. or over-long segment", ErrInvalid, key)
 		}
 	}
 	return nil

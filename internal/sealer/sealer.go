@@ -6,6 +6,7 @@ package sealer
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 )
 
@@ -19,7 +20,13 @@ type Sealer interface {
 	Open(ctx context.Context, tenant, purpose string, sealed []byte) ([]byte, error)
 }
 
-// AssociatedData is the associated data both adapters bind a value to.
+// AssociatedData is the associated data both adapters bind a value to. Each part is length
+// prefixed, so no choice of tenant and purpose can produce another pair's bytes.
 func AssociatedData(tenant, purpose string) []byte {
-	return []byte("stykovka/v1\x00" + tenant + "\x00" + purpose)
+	b := make([]byte, 0, 16+len(tenant)+len(purpose))
+	b = append(b, "stykovka/v1"...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(tenant)))
+	b = append(b, tenant...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(purpose)))
+	return append(b, purpose...)
 }

@@ -23,12 +23,15 @@ var (
 
 // Limits shared by the adapters (DynamoDB's own, with room for the adapter's attributes).
 const (
-	MaxKeyLen     = 1024      // bytes of PK, SK and each index key
-	MaxDataLen    = 350 << 10 // bytes of Item.Data; larger payloads belong in Blobs
-	MaxAttrs      = 32        // attributes per item
-	MaxAttrLen    = 1024      // bytes of an attribute name or value
-	DefaultLimit  = 100       // page size when Query.Limit is 0
-	MaxQueryLimit = 1000      // largest page
+	MaxKeyLen = 1024 // bytes of PK, SK and each index key
+	// MaxDataLen keeps a whole item within DynamoDB's 400 KB even with every other field at
+	// its limit (32 attributes of 1 KB name + 1 KB value, six 1 KB keys); larger payloads
+	// belong in Blobs.
+	MaxDataLen    = 300 << 10
+	MaxAttrs      = 32   // attributes per item
+	MaxAttrLen    = 1024 // bytes of an attribute name or value
+	DefaultLimit  = 100  // page size when Query.Limit is 0
+	MaxQueryLimit = 1000 // largest page
 )
 
 // Index names a secondary index. Items take part in an index only when its PK is set

@@ -1124,6 +1124,15 @@ func testLimits(t *testing.T, s store.Store, clk *clock.Fake) {
 		{PK: "L", SK: "index", GSI1PK: key, GSI1SK: key, GSI2PK: key, GSI2SK: key},
 		{PK: "L", SK: "attrs", Attrs: attrs},
 	}
+	// Every field at its limit at once: what one adapter stores, the other must too.
+	bigAttrs := map[string]string{}
+	for i := range store.MaxAttrs {
+		name := fmt.Sprintf("%02d", i) + strings.Repeat("n", store.MaxKeyLen-2)
+		bigAttrs[name] = strings.Repeat("в", store.MaxAttrLen/2)
+	}
+	other := strings.Repeat("ю", store.MaxKeyLen/2) // keys of its own, apart from the queries below
+	items = append(items, store.Item{PK: other, SK: other, GSI1PK: other, GSI1SK: other,
+		GSI2PK: other, GSI2SK: other, Attrs: bigAttrs, Data: maxData})
 	for _, in := range items {
 		want := in
 		want.Version = 1
