@@ -1,0 +1,65 @@
+// Command facade is the Lambda behind the HTTP API's 1C routes (/ws, /odata, /healthz): the
+// same http.Handler as the local binary, fed API Gateway HTTP API (payload 2.0) events.
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/stykovka/stykovka/facade"
+	"github.com/stykovka/stykovka/internal/app"
+	"github.com/stykovka/stykovka/internal/tenants"
+)
+
+// EnvPublicURL names the base URL clients reach the hub at (see facade.Options.PublicURL).
+const EnvPublicURL = "STYKOVKA_PUBLIC_URL"
+
+func main() {
+	log := lambdacontext.NewLogger().With("job", "facade")
+	deps, err := app.FromEnv(context.Background(), os.Getenv, log)
+	if err != nil {
+		log.Error("init failed", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(newHandler(deps, os.Getenv(EnvPublicURL)))
+}
+
+// newHandler returns the function's handler. The facade and the adapter keep no per-request
+// state, so concurrent invocations are safe.
+func newHandler(deps *app.Deps, publicURL string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	h := facade.New(facade.Options{Deps: deps, Auth: tenants.New(deps.Store, deps.Clock), PublicURL: publicURL})
+	return httpadapter.NewV2(implicitOK(h)).ProxyWithContext
+}
+
+// implicitOK sends the 200 that net/http sends for a handler that writes nothing: the adapter
+// would otherwise answer such a response with a 504.
+func implicitOK(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &wroteRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if !rec.wrote {
+			w.WriteHeader(http.StatusOK)
+		}
+	})
+}
+
+type wroteRecorder struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *wroteRecorder) WriteHeader(code int) {
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *wroteRecorder) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}

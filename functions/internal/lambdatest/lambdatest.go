@@ -1,0 +1,117 @@
+// Package lambdatest replays the sample events of events/ through aws-lambda-go's handler
+// machinery, the way the Lambda runtime delivers them, for the functions' tests.
+package lambdatest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/stykovka/stykovka/internal/app"
+	"github.com/stykovka/stykovka/internal/apperr"
+)
+
+// Deps returns the embedded dependencies in a temporary folder: no test talks to AWS.
+func Deps(t testing.TB) *app.Deps {
+	t.Helper()
+	deps, err := app.Local(t.TempDir(), slog.New(slog.NewTextHandler(t.Output(), nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deps.Close() })
+	return deps
+}
+
+// Event returns the bytes of events/<job>.json.
+func Event(t testing.TB, job string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(RepoRoot(t), "events", job+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(b) {
+		t.Fatalf("events/%s.json is not valid JSON", job)
+	}
+	return b
+}
+
+// Invoke passes payload to handler through lambda.NewHandler, which decodes the event into the
+// handler's parameter type and encodes its result, and returns the JSON result. Unknown fields
+// in the payload are refused, so a sample event with a misspelt field fails here instead of
+// silently decoding to zero values.
+func Invoke(t testing.TB, handler any, payload []byte) ([]byte, error) {
+	t.Helper()
+	h := lambda.NewHandlerWithOptions(handler, lambda.WithDisallowUnknownFields(true))
+	return h.Invoke(context.Background(), payload)
+}
+
+// Replay invokes handler with events/<job>.json.
+func Replay(t testing.TB, handler any, job string) ([]byte, error) {
+	t.Helper()
+	return Invoke(t, handler, Event(t, job))
+}
+
+// RepoRoot walks up from the working directory (a package directory under go test) to go.mod.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// WantNotImplementedResponse checks that out is the webhook answer to a job not built yet: a
+// 501 with a JSON body carrying the code NOT_IMPLEMENTED and the Russian message.
+func WantNotImplementedResponse(t testing.TB, out []byte, job string) {
+	t.Helper()
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("response: %v: %s", err, out)
+	}
+	if resp.StatusCode != http.StatusNotImplemented {
+		t.Errorf("status %d, want 501", resp.StatusCode)
+	}
+	if ct := resp.Headers["Content-Type"]; !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type %q, want JSON", ct)
+	}
+	var body struct{ Code, Message string }
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+		t.Fatalf("body: %v: %s", err, resp.Body)
+	}
+	want := apperr.NotImplementedYet(job)
+	if body.Code != want.Code || body.Message != want.Message {
+		t.Errorf("body %+v, want code %s and message %q", body, want.Code, want.Message)
+	}
+}
+
+// WantNotImplementedError checks that err is the refusal of a job not built yet: an apperr
+// with the code NOT_IMPLEMENTED naming the job.
+func WantNotImplementedError(t testing.TB, err error, job string) {
+	t.Helper()
+	var e *apperr.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v, want an *apperr.Error", err)
+	}
+	if want := apperr.NotImplementedYet(job); e.Code != want.Code || e.Message != want.Message {
+		t.Errorf("error %s %q, want %s %q", e.Code, e.Message, want.Code, want.Message)
+	}
+}
