@@ -13,7 +13,12 @@ import (
 	"time"
 
 	"github.com/stykovka/stykovka/facade/auth"
+	"github.com/stykovka/stykovka/facade/hubsvc"
+	"github.com/stykovka/stykovka/facade/odata"
+	"github.com/stykovka/stykovka/facade/odata/catalogs"
+	"github.com/stykovka/stykovka/facade/soap"
 	"github.com/stykovka/stykovka/internal/app"
+	"github.com/stykovka/stykovka/internal/legal"
 )
 
 // Version is the hub's version, set at build time with -ldflags "-X …/facade.Version=…".
@@ -23,6 +28,9 @@ var Version = "dev"
 type Options struct {
 	Deps *app.Deps
 	Auth auth.Authenticator
+	// Location gives a tenant's time zone: 1C dates are local times without offset (ONEC 10).
+	// Nil means Moscow time for every tenant.
+	Location func(tenant string) *time.Location
 	// PublicURL is the base URL clients reach the hub at (e.g. https://hub.example.ru); empty
 	// means "as seen in the request" (Host and X-Forwarded-* headers).
 	PublicURL string
@@ -38,7 +46,22 @@ func New(o Options) http.Handler {
 			"status": "ok", "version": Version, "profile": o.Deps.Profile,
 		})
 	})
-	return withRequestLog(o.Deps.Log, mux)
+
+	d := o.Deps
+	// SOAP services of the integrations join this list as their issues land; Hub reports
+	// the interface version of each.
+	var services []*soap.Service
+	ws := soap.NewHandler(soap.Options{
+		Auth: o.Auth, PublicURL: o.PublicURL, Location: o.Location, Clock: d.Clock, Logger: d.Log,
+	}, append(services, hubsvc.New(d.Clock, services...))...)
+	mux.Handle("/ws/", ws)
+
+	od := odata.NewHandler(odata.Options{
+		Auth: o.Auth, PublicURL: o.PublicURL, Clock: d.Clock, Logger: d.Log,
+	}, catalogs.LegalEntities(legal.New(d.Store, d.Sealer, d.Clock)))
+	mux.Handle("/odata/standard.odata/", od)
+	mux.Handle("/odata/standard.odata", od)
+	return withRequestLog(d.Log, mux)
 }
 
 // withRequestLog gives each request an id (echoed as X-Request-Id), recovers panics into a 500

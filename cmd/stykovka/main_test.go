@@ -73,6 +73,36 @@ func TestServeDemoAnswersHealthzAndStopsGracefully(t *testing.T) {
 		t.Error("no X-Request-Id")
 	}
 
+	// The 1C endpoints answer the demo users, the Cyrillic one included, and refuse strangers.
+	base := strings.TrimSuffix(url, "/healthz")
+	get := func(path, user, pass string) (int, string) {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/ws/Hub?wsdl", "Администратор", "demo"); code != 200 ||
+		!strings.Contains(body, `location="`+base+`/ws/Hub"`) {
+		t.Errorf("WSDL: %d %.300s", code, body)
+	}
+	if code, body := get("/odata/standard.odata/$metadata", "demo", "demo"); code != 200 ||
+		!strings.Contains(body, "Catalog_LegalEntities") {
+		t.Errorf("$metadata: %d %.300s", code, body)
+	}
+	if code, _ := get("/ws/Hub?wsdl", "", ""); code != 401 {
+		t.Errorf("WSDL without credentials: %d, want 401", code)
+	}
+	if code, _ := get("/odata/standard.odata/", "demo", "wrong"); code != 401 {
+		t.Errorf("OData with a wrong password: %d, want 401", code)
+	}
+
 	cancel()
 	select {
 	case code := <-exit:

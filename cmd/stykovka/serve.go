@@ -58,7 +58,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		base = *publicURL
 	}
 	srv := &http.Server{
-		Handler: facade.New(facade.Options{Deps: deps, Auth: reg, PublicURL: *publicURL}),
+		Handler: facade.New(facade.Options{Deps: deps, Auth: reg, Location: reg.Location, PublicURL: *publicURL}),
 		// Bounded times: a slow or stuck client cannot hold a connection forever.
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,

@@ -33,7 +33,8 @@ func main() {
 // newHandler returns the function's handler. The facade and the adapter keep no per-request
 // state, so concurrent invocations are safe.
 func newHandler(deps *app.Deps, publicURL string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	h := facade.New(facade.Options{Deps: deps, Auth: tenants.New(deps.Store, deps.Clock), PublicURL: publicURL})
+	reg := tenants.New(deps.Store, deps.Clock)
+	h := facade.New(facade.Options{Deps: deps, Auth: reg, Location: reg.Location, PublicURL: publicURL})
 	return httpadapter.NewV2(implicitOK(h)).ProxyWithContext
 }
 

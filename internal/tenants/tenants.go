@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	_ "time/tzdata" // tenant zones must load on hosts without a zone database (Lambda)
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -52,6 +53,9 @@ type Registry struct {
 	clk   clock.Clock
 	cost  int
 	cache *credCache
+
+	locMu sync.Mutex
+	locs  map[string]cachedLoc
 }
 
 // New returns a Registry over the unscoped store.
@@ -330,3 +334,39 @@ func (c *credCache) forget(user string) {
 		}
 	}
 }
+
+// Location returns a tenant's time zone for 1C dates (local times without offset), cached
+// for a few minutes so a SOAP call does not cost a store read. Unknown tenants and zones get
+// Moscow time, the zone of most 1C bases.
+func (r *Registry) Location(tenant string) *time.Location {
+	now := r.clk.Now()
+	r.locMu.Lock()
+	e, ok := r.locs[tenant]
+	r.locMu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.loc
+	}
+	loc := moscow
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if t, err := r.Tenant(ctx, tenant); err == nil {
+		if l, err := time.LoadLocation(t.TimeZone); err == nil {
+			loc = l
+		}
+	}
+	r.locMu.Lock()
+	if r.locs == nil {
+		r.locs = map[string]cachedLoc{}
+	}
+	r.locs[tenant] = cachedLoc{loc: loc, expires: now.Add(5 * time.Minute)}
+	r.locMu.Unlock()
+	return loc
+}
+
+type cachedLoc struct {
+	loc     *time.Location
+	expires time.Time
+}
+
+// moscow is fixed UTC+3 (Russia has kept it since 2014), so it needs no zone database.
+var moscow = time.FixedZone("MSK", 3*60*60)
