@@ -4,8 +4,9 @@
 // sub-packages (hubws, …) are generated from them with gowsdl and post-processed by
 // internal/fixtypes. TestGeneratedCodeIsFresh fails when the committed code is stale.
 //
-// Every service WSDL gets one embed variable below and two go:generate lines; keep "-d ." in
-// them, the freshness test regenerates into a temporary directory by replacing it.
+// Every service WSDL gets a file of its own here (hub.go, kontur.go, …) with one embed variable
+// and two go:generate lines; keep "-d ." in them, the freshness test regenerates into a
+// temporary directory by replacing it.
 package wsdl
 
 import _ "embed"
