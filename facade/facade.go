@@ -12,13 +12,10 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/stykovka/stykovka/facade/auth"
 	"github.com/stykovka/stykovka/facade/hubsvc"
 	"github.com/stykovka/stykovka/facade/odata"
-	"github.com/stykovka/stykovka/facade/odata/catalogs"
 	"github.com/stykovka/stykovka/facade/soap"
-	"github.com/stykovka/stykovka/internal/app"
-	"github.com/stykovka/stykovka/internal/legal"
+	"github.com/stykovka/stykovka/internal/hub"
 )
 
 // Version is the hub's version, set at build time with -ldflags "-X …/facade.Version=…".
@@ -26,11 +23,7 @@ var Version = "dev"
 
 // Options configure the facade.
 type Options struct {
-	Deps *app.Deps
-	Auth auth.Authenticator
-	// Location gives a tenant's time zone: 1C dates are local times without offset (ONEC 10).
-	// Nil means Moscow time for every tenant.
-	Location func(tenant string) *time.Location
+	Hub *hub.Hub
 	// PublicURL is the base URL clients reach the hub at (e.g. https://hub.example.ru); empty
 	// means "as seen in the request" (Host and X-Forwarded-* headers).
 	PublicURL string
@@ -43,24 +36,27 @@ func New(o Options) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		json.NewEncoder(w).Encode(map[string]string{
-			"status": "ok", "version": Version, "profile": o.Deps.Profile,
+			"status": "ok", "version": Version, "profile": o.Hub.Deps.Profile,
 		})
 	})
 
-	d := o.Deps
-	// SOAP services of the integrations join this list as their issues land; Hub reports
-	// the interface version of each.
-	var services []*soap.Service
+	h, d := o.Hub, o.Hub.Deps
+	// Hub reports the interface version of every integration's service.
+	services := h.SOAPServices()
 	ws := soap.NewHandler(soap.Options{
-		Auth: o.Auth, PublicURL: o.PublicURL, Location: o.Location, Clock: d.Clock, Logger: d.Log,
+		Auth: h.Tenants, PublicURL: o.PublicURL, Location: h.Tenants.Location, Clock: d.Clock, Logger: d.Log,
 	}, append(services, hubsvc.New(d.Clock, services...))...)
 	mux.Handle("/ws/", ws)
 
 	od := odata.NewHandler(odata.Options{
-		Auth: o.Auth, PublicURL: o.PublicURL, Clock: d.Clock, Logger: d.Log,
-	}, catalogs.LegalEntities(legal.New(d.Store, d.Sealer, d.Clock)))
+		Auth: h.Tenants, PublicURL: o.PublicURL, Clock: d.Clock, Logger: d.Log,
+	}, h.EntitySets()...)
 	mux.Handle("/odata/standard.odata/", od)
 	mux.Handle("/odata/standard.odata", od)
+	// Webhooks: in AWS the API routes them to their own functions; locally they live here.
+	for pattern, handler := range h.Webhooks() {
+		mux.Handle(pattern, handler)
+	}
 	return withRequestLog(d.Log, mux)
 }
 

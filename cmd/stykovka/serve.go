@@ -9,20 +9,13 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/stykovka/stykovka/facade"
 	"github.com/stykovka/stykovka/internal/app"
+	"github.com/stykovka/stykovka/internal/hub"
 	"github.com/stykovka/stykovka/internal/scheduler"
-	"github.com/stykovka/stykovka/internal/tenants"
-)
-
-// Demo credentials seeded by --demo; printed at start.
-const (
-	demoTenant   = "demo"
-	demoUser     = "demo"
-	demoPassword = "demo"
-	demoUser1C   = "Администратор" // a Cyrillic login, as 1C bases usually have
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -42,23 +35,38 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer deps.Close()
 
-	reg := tenants.New(deps.Store, deps.Clock)
-	if *demo {
-		if err := seedDemo(ctx, reg); err != nil {
-			return fmt.Errorf("демо-данные: %w", err)
-		}
-	}
-
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("занять адрес %s: %w", *addr, err)
 	}
 	base := "http://" + ln.Addr().String()
 	if *publicURL != "" {
-		base = *publicURL
+		base = strings.TrimRight(*publicURL, "/")
 	}
+
+	cfg := hub.Config{PublicURL: base}
+	d := &demoEnv{dataDir: *data}
+	defer d.stop()
+	if *demo {
+		if err := startSimulators(ctx, d, &cfg); err != nil {
+			ln.Close()
+			return fmt.Errorf("симуляторы: %w", err)
+		}
+	}
+	h, err := hub.New(deps, cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if *demo {
+		if err := seedDemo(ctx, d, h); err != nil {
+			ln.Close()
+			return fmt.Errorf("демо-данные: %w", err)
+		}
+	}
+
 	srv := &http.Server{
-		Handler: facade.New(facade.Options{Deps: deps, Auth: reg, Location: reg.Location, PublicURL: *publicURL}),
+		Handler: facade.New(facade.Options{Hub: h, PublicURL: *publicURL}),
 		// Bounded times: a slow or stuck client cannot hold a connection forever.
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -67,7 +75,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 
+	// The in-process scheduler stands in for EventBridge Scheduler.
 	sched := scheduler.New(deps.Clock, log)
+	for _, j := range h.Jobs() {
+		sched.Add(j.Name, j.Every, j.Run)
+	}
 	schedCtx, stopSched := context.WithCancel(context.Background())
 	schedDone := make(chan struct{})
 	go func() { sched.Run(schedCtx, time.Second); close(schedDone) }()
@@ -76,10 +88,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "Стыковка %s запущена (профиль: %s, данные: %s)\n", facade.Version, deps.Profile, abs)
 	fmt.Fprintf(stdout, "  Проверка:     %s/healthz\n", base)
 	fmt.Fprintf(stdout, "  SOAP (1С):    %s/ws/Hub?wsdl\n", base)
+	for _, svc := range h.SOAPServices() {
+		fmt.Fprintf(stdout, "                %s/ws/%s?wsdl\n", base, svc.Name)
+	}
 	fmt.Fprintf(stdout, "  OData (1С):   %s/odata/standard.odata/\n", base)
 	if *demo {
 		fmt.Fprintf(stdout, "  Демо-абонент: %s; пользователи %s / %s и %s / %s\n",
 			demoTenant, demoUser, demoPassword, demoUser1C, demoPassword)
+		for _, line := range d.lines {
+			fmt.Fprintln(stdout, "  "+line)
+		}
 	}
 	fmt.Fprintln(stdout, "Остановка: Ctrl+C")
 
@@ -99,22 +117,4 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		err = nil
 	}
 	return err
-}
-
-// seedDemo creates the demo tenant and users once; later starts keep what is there.
-func seedDemo(ctx context.Context, reg *tenants.Registry) error {
-	if _, err := reg.Tenant(ctx, demoTenant); errors.Is(err, tenants.ErrNoTenant) {
-		if _, err := reg.AddTenant(ctx, demoTenant, "Демо-абонент", "Europe/Moscow"); err != nil {
-			return err
-		}
-	} else if err != nil {
-		return err
-	}
-	for _, u := range []string{demoUser, demoUser1C} {
-		err := reg.AddUser(ctx, demoTenant, u, demoPassword, true)
-		if err != nil && !errors.Is(err, tenants.ErrUserExists) {
-			return err
-		}
-	}
-	return nil
 }

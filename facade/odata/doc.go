@@ -34,4 +34,29 @@
 //     on.
 //
 // Strings compare by code point (the OData rule); 1C's DBMS collation may ignore case.
+//
+// # Virtual tables
+//
+// A register's virtual tables (EntitySet.VirtualTables) are published as 1C publishes them:
+// one FunctionImport each, IsBindable="true" IsSideEffecting="false", bound to the set by the
+// type of its bindingParameter, with 1C's parameters (Condition, Period; Dimensions,
+// StartPeriod, EndPeriod for accumulation registers). SliceLast and SliceFirst return the
+// register's own type; Balance, Turnovers and BalanceAndTurnovers return the complex types
+// <Type>_Balance, <Type>_Turnover and <Type>_BalanceAndTurnover. Clients call them as
+//
+//	InformationRegister_X/SliceLast()
+//	InformationRegister_X/SliceLast(Period=datetime'2025-03-01T00:00:00',Condition='Asset_Key eq guid''…''')
+//	InformationRegister_X/SliceLast?Period=datetime'2025-03-01T00:00:00'&Condition=Asset_Key eq guid'…'
+//
+// with $format, $filter, $select, $orderby, $top, $skip, $inlinecount and /$count. Condition
+// is parsed like $filter and given to the source, which applies it before the slice or the
+// totals (1C's Условие); $filter applies to the resulting rows. The source also gets the
+// access path Condition allows by the set's Indexes (the rules of lists) and MaxScan: it reads
+// at most MaxScan records and otherwise fails with ErrScanLimit (HTTP 400,
+// ODATA_SCAN_LIMIT, naming the dimensions to put in Condition). A virtual table's answer is
+// therefore at most MaxScan rows and comes whole, without next links. PeriodicRegister
+// implements SliceLast and SliceFirst over a store.
+//
+// A virtual table the set does not publish is refused with HTTP 400 and 1C's code 6
+// (ODATA_FUNCTION), as 1C refuses Balance() on a register of turnovers.
 package odata

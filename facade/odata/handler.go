@@ -228,6 +228,9 @@ func (h *handler) route(rq *request) error {
 				return err
 			}
 			return h.count(rq, s)
+		case len(segs) > 1 && isVirtualCall(segs[1]):
+			// A Condition may hold "/" (it was split off with the segments): rejoin.
+			return h.virtual(rq, s, method, strings.Join(segs[1:], "/"))
 		case len(segs) > 1:
 			return notFound("ODATA_PATH", "Неверный адрес ресурса")
 		case method == http.MethodGet:

@@ -91,6 +91,12 @@ type env struct {
 // Catalog_LegalEntities, a test document set and a test information register.
 func newEnv(t *testing.T, tune func(*odata.Options)) *env {
 	t.Helper()
+	return newEnvWith(t, tune, nil)
+}
+
+// newEnvWith is newEnv with more sets, built over the same (counting) store.
+func newEnvWith(t *testing.T, tune func(*odata.Options), extra func(store.Store) []*odata.EntitySet) *env {
+	t.Helper()
 	dir := t.TempDir()
 	clk := clock.NewFake(time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC))
 	st, err := boltstore.Open(filepath.Join(dir, "hub.db"), clk)
@@ -112,7 +118,11 @@ func newEnv(t *testing.T, tune func(*odata.Options)) *env {
 	if tune != nil {
 		tune(&opts)
 	}
-	h := odata.NewHandler(opts, catalogs.LegalEntities(svc), documentSet(cs), ratesSet(cs))
+	sets := []*odata.EntitySet{catalogs.LegalEntities(svc), documentSet(cs), ratesSet(cs)}
+	if extra != nil {
+		sets = append(sets, extra(cs)...)
+	}
+	h := odata.NewHandler(opts, sets...)
 	mux := http.NewServeMux()
 	mux.Handle("/odata/standard.odata/", h)
 	mux.Handle("/odata/standard.odata", h)

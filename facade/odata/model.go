@@ -201,6 +201,21 @@ type EntitySet struct {
 	TabularParts []TabularPart
 	Indexes      []Index
 	Source       Source
+	// VirtualTables are the register's virtual tables, published in $metadata as functions
+	// bound to the set and called as Set/SliceLast(…) (ONEC 15; see "Virtual tables" in the
+	// package documentation). SliceLast and SliceFirst belong to information registers and need
+	// a Source that implements SliceSource; Balance, Turnovers and BalanceAndTurnovers belong
+	// to accumulation registers and need BalanceSource, TurnoversSource and
+	// BalanceAndTurnoversSource.
+	VirtualTables []VirtualTable
+	// Dimensions are the register's dimensions (property names, of the set or of a row of one
+	// of its tabular parts). Balance and turnovers are grouped by them and their Condition may
+	// use only them (as in 1C); for every virtual table they are what scan-limit messages tell
+	// the client to filter on.
+	Dimensions []string
+	// Resources are an accumulation register's resources (numeric properties), whose balances
+	// and turnovers the virtual tables give as <Resource>Balance, <Resource>Turnover, ….
+	Resources []string
 }
 
 // standardProps are the properties 1C gives every catalog or document (ONEC 16).
@@ -260,6 +275,8 @@ type entitySet struct {
 	// owner's source.
 	parent *entitySet
 	tab    *tabular
+	// vt is set for registers with virtual tables.
+	vt *virtuals
 }
 
 func (s *entitySet) index(name string) (Index, bool) {
@@ -402,6 +419,14 @@ func compile(sets []*EntitySet) (map[string]*entitySet, []*entitySet, error) {
 				return nil, nil, err
 			}
 		}
+	}
+	for _, es := range sets {
+		if err := compileVirtuals(es, byName[es.Name]); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := checkVirtualTypeNames(order); err != nil {
+		return nil, nil, err
 	}
 	for _, s := range order {
 		for _, t := range []*etype{s.typ} {

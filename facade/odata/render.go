@@ -485,6 +485,21 @@ func metadataDocument(sets []*entitySet) []byte {
 			}
 			b.WriteString("</ComplexType>\n")
 		}
+		if s.vt != nil {
+			for _, vt := range s.vt.tables {
+				t := s.vt.results[vt]
+				if t == nil {
+					continue
+				}
+				b.WriteString("<ComplexType")
+				xmlAttr(&b, "Name", t.name)
+				b.WriteString(">\n")
+				for _, p := range t.props {
+					metaProp(&b, p, false)
+				}
+				b.WriteString("</ComplexType>\n")
+			}
+		}
 		if s.poster != nil {
 			posters = append(posters, s)
 		}
@@ -528,7 +543,101 @@ func metadataDocument(sets []*entitySet) []byte {
 			b.WriteString("/></FunctionImport>\n")
 		}
 	}
+	for _, s := range sets {
+		if s.vt != nil {
+			metaVirtuals(&b, s)
+		}
+	}
 	b.WriteString("</EntityContainer>\n</Schema>\n</edmx:DataServices>\n</edmx:Edmx>\n")
+	return b.Bytes()
+}
+
+// metaVirtuals declares a register's virtual tables as 1C does: a FunctionImport per table,
+// bindable, without side effects, bound by the type of its bindingParameter (1C writes no
+// EntitySet attribute), returning a collection of the register's type (slices) or of a
+// complex type (balances and turnovers), with 1C's parameters.
+func metaVirtuals(b *bytes.Buffer, s *entitySet) {
+	for _, vt := range s.vt.tables {
+		ret := s.typ.name
+		if t := s.vt.results[vt]; t != nil {
+			ret = t.name
+		}
+		b.WriteString("<FunctionImport")
+		xmlAttr(b, "Name", string(vt))
+		b.WriteString(` IsBindable="true" IsSideEffecting="false"`)
+		xmlAttr(b, "ReturnType", "Collection("+schemaNS+"."+ret+")")
+		b.WriteString(`><Parameter Name="bindingParameter"`)
+		xmlAttr(b, "Type", schemaNS+"."+s.typ.name)
+		b.WriteString("/>")
+		for _, p := range vtParams[vt] {
+			b.WriteString("<Parameter")
+			xmlAttr(b, "Name", p.name)
+			xmlAttr(b, "Type", string(p.typ))
+			b.WriteString("/>")
+		}
+		b.WriteString("</FunctionImport>\n")
+	}
+}
+
+// jsonComplexFeed writes the rows of a virtual table whose type is complex (balances,
+// turnovers): {"odata.metadata":"…$metadata#Collection(StandardODATA.T)","value":[…]}, the
+// OData v3 shape of a collection of complex values; the rows have no identity or links.
+func (rd *renderer) jsonComplexFeed(t *etype, rows []Entity, count *int) []byte {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	first := true
+	if rd.f != fmtJSONNone {
+		rd.jsonKV(&b, &first, "odata.metadata")
+		jsonString(&b, rd.root+"$metadata#Collection("+schemaNS+"."+t.name+")")
+	}
+	if count != nil {
+		rd.jsonKV(&b, &first, "odata.count")
+		jsonString(&b, strconv.Itoa(*count))
+	}
+	rd.jsonKV(&b, &first, "value")
+	b.WriteByte('[')
+	for i, e := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('{')
+		f := true
+		for _, p := range t.props {
+			if !rd.selected(p) {
+				continue
+			}
+			raw, present := e[p.Name]
+			rd.jsonKV(&b, &f, p.Name)
+			jsonValue(&b, p, raw, present)
+		}
+		b.WriteByte('}')
+	}
+	b.WriteString("]}\n")
+	return b.Bytes()
+}
+
+// atomComplexFeed writes the same rows in the OData v3 XML shape of a collection of complex
+// values: <d:Balance m:type="Collection(…)"><d:element>…</d:element></d:Balance>.
+func (rd *renderer) atomComplexFeed(fn string, t *etype, rows []Entity) []byte {
+	var b bytes.Buffer
+	ct := schemaNS + "." + t.name
+	b.WriteString(xmlDecl + "<d:" + fn + ` xmlns:d="` + nsData + `" xmlns:m="` + nsMeta + `"`)
+	xmlAttr(&b, "m:type", "Collection("+ct+")")
+	b.WriteString(">")
+	for _, e := range rows {
+		b.WriteString("<d:element")
+		xmlAttr(&b, "m:type", ct)
+		b.WriteString(">")
+		for _, p := range t.props {
+			if !rd.selected(p) {
+				continue
+			}
+			raw, present := e[p.Name]
+			atomProp(&b, p, raw, present)
+		}
+		b.WriteString("</d:element>")
+	}
+	b.WriteString("</d:" + fn + ">\n")
 	return b.Bytes()
 }
 

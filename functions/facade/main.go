@@ -14,7 +14,7 @@ import (
 
 	"github.com/stykovka/stykovka/facade"
 	"github.com/stykovka/stykovka/internal/app"
-	"github.com/stykovka/stykovka/internal/tenants"
+	"github.com/stykovka/stykovka/internal/hub"
 )
 
 // EnvPublicURL names the base URL clients reach the hub at (see facade.Options.PublicURL).
@@ -27,15 +27,18 @@ func main() {
 		log.Error("init failed", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(newHandler(deps, os.Getenv(EnvPublicURL)))
+	h, err := hub.New(deps, hub.ConfigFromEnv(os.Getenv))
+	if err != nil {
+		log.Error("init failed", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(newHandler(h, os.Getenv(EnvPublicURL)))
 }
 
 // newHandler returns the function's handler. The facade and the adapter keep no per-request
 // state, so concurrent invocations are safe.
-func newHandler(deps *app.Deps, publicURL string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	reg := tenants.New(deps.Store, deps.Clock)
-	h := facade.New(facade.Options{Deps: deps, Auth: reg, Location: reg.Location, PublicURL: publicURL})
-	return httpadapter.NewV2(implicitOK(h)).ProxyWithContext
+func newHandler(h *hub.Hub, publicURL string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return httpadapter.NewV2(implicitOK(facade.New(facade.Options{Hub: h, PublicURL: publicURL}))).ProxyWithContext
 }
 
 // implicitOK sends the 200 that net/http sends for a handler that writes nothing: the adapter

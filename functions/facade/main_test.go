@@ -10,6 +10,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/stykovka/stykovka/functions/internal/lambdatest"
+	"github.com/stykovka/stykovka/internal/hub"
 )
 
 func decode(t *testing.T, out []byte) events.APIGatewayV2HTTPResponse {
@@ -22,7 +23,7 @@ func decode(t *testing.T, out []byte) events.APIGatewayV2HTTPResponse {
 }
 
 func TestHealthzEvent(t *testing.T) {
-	out, err := lambdatest.Replay(t, newHandler(lambdatest.Deps(t), ""), "facade")
+	out, err := lambdatest.Replay(t, newHandler(lambdatest.Hub(t, hub.Config{}), ""), "facade")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestHealthzEvent(t *testing.T) {
 // The runtime may run invocations concurrently (AWS_LAMBDA_MAX_CONCURRENCY); one handler
 // serves them all.
 func TestConcurrentInvocations(t *testing.T) {
-	h := newHandler(lambdatest.Deps(t), "")
+	h := newHandler(lambdatest.Hub(t, hub.Config{}), "")
 	payload := lambdatest.Event(t, "facade")
 	var wg sync.WaitGroup
 	for range 8 {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stykovka/stykovka/internal/app"
 	"github.com/stykovka/stykovka/internal/apperr"
+	"github.com/stykovka/stykovka/internal/hub"
 )
 
 // Deps returns the embedded dependencies in a temporary folder: no test talks to AWS.
@@ -29,6 +30,16 @@ func Deps(t testing.TB) *app.Deps {
 	}
 	t.Cleanup(func() { deps.Close() })
 	return deps
+}
+
+// Hub returns a hub over Deps(t) with the given configuration.
+func Hub(t testing.TB, cfg hub.Config) *hub.Hub {
+	t.Helper()
+	h, err := hub.New(Deps(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // Event returns the bytes of events/<job>.json.
