@@ -2,10 +2,15 @@ package odata
 
 import (
 	"context"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/stykovka/stykovka/internal/apperr"
 )
 
 // fuzzSet is a document set with every kind of property, for the parsers.
@@ -184,6 +189,134 @@ func FuzzQueryOptions(f *testing.F) {
 			_, _ = parseToken(pq.skiptoken)
 		}
 		_ = makePlan(set, pq)
+	})
+}
+
+// nopRegister lets registers with every virtual table compile.
+type nopRegister struct{ nopSource }
+
+func (nopRegister) SliceLast(context.Context, string, SliceRequest) ([]Entity, error) {
+	return nil, nil
+}
+func (nopRegister) SliceFirst(context.Context, string, SliceRequest) ([]Entity, error) {
+	return nil, nil
+}
+func (nopRegister) Balance(context.Context, string, BalanceRequest) ([]Entity, error) {
+	return nil, nil
+}
+func (nopRegister) Turnovers(context.Context, string, TurnoversRequest) ([]Entity, error) {
+	return nil, nil
+}
+func (nopRegister) BalanceAndTurnovers(context.Context, string, TurnoversRequest) ([]Entity, error) {
+	return nil, nil
+}
+
+// fuzzRegisters are an information register with slices and an accumulation register with
+// balances and turnovers.
+func fuzzRegisters(t testing.TB) (info, acc *entitySet) {
+	props := []Property{
+		{Name: "Period", Type: EdmDateTime}, {Name: "Asset_Key", Type: EdmGuid},
+		{Name: "Status", Type: EdmString}, {Name: "Amount", Type: EdmDecimal},
+	}
+	sets, _, err := compile([]*EntitySet{{
+		Name: "InformationRegister_Fuzz", Kind: InformationRegister, Key: []string{"Period", "Asset_Key"},
+		Properties: props, Dimensions: []string{"Asset_Key"},
+		Indexes:       []Index{{Name: "asset", Property: "Asset_Key", Eq: true}},
+		VirtualTables: []VirtualTable{VirtualSliceLast, VirtualSliceFirst}, Source: nopRegister{},
+	}, {
+		Name: "AccumulationRegister_Fuzz", Kind: AccumulationRegister, Key: []string{"Period", "Asset_Key"},
+		Properties: props, Dimensions: []string{"Asset_Key", "Status"}, Resources: []string{"Amount"},
+		VirtualTables: []VirtualTable{VirtualBalance, VirtualTurnovers, VirtualBalanceAndTurnovers}, Source: nopRegister{},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sets["InformationRegister_Fuzz"], sets["AccumulationRegister_Fuzz"]
+}
+
+var fuzzRecord = Entity{
+	"Period": time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), "Asset_Key": NewGUID(), "Status": "В лизинге",
+	"Amount": decimal.RequireFromString("10.5"),
+}
+
+// FuzzFunctionCall feeds the parsers of a virtual-table call — the path after the set and the
+// query string — with outside input.
+func FuzzFunctionCall(f *testing.F) {
+	g := "6f1d3c1e-8a59-4d4e-9a53-1c2b3d4e5f60"
+	for _, s := range [][2]string{
+		{"SliceLast()", ""},
+		{"SliceLast", "$format=json"},
+		{"SliceLast(Period=datetime'2025-03-01T00:00:00')", "$format=json&$top=1"},
+		{"SliceLast(Period=datetime'2025-03-01T00:00:00', Condition='Asset_Key eq guid''" + g + "''')", "$select=Status"},
+		{"SliceFirst(Condition='Asset_Key eq guid''" + g + "'' or Asset_Key eq guid''" + g + "''')/$count", ""},
+		{"SliceLast", "Period=datetime%272025-03-01T00%3A00%3A00%27&Condition=Asset_Key%20eq%20guid%27" + g + "%27"},
+		{"SliceLast()", "Condition=%27Status%20eq%20%27%27x%27%27%27"},
+		{"Balance(Period=datetime'2025-01-01T00:00:00',Dimensions='Asset_Key,Status',Condition='Status eq ''a)b''')", ""},
+		{"Turnovers(StartPeriod=datetime'2025-01-01T00:00:00',EndPeriod=null)", ""},
+		{"BalanceAndTurnovers(Condition='Asset/Description eq ''x''')", ""},
+		{"SliceLast(Period='garbage'", ""}, {"SliceLast(Foo=1,Foo=2)", ""}, {"SliceLast()/x", ""},
+		{"SliceLast(Condition='unclosed)", ""}, {"Balance(Condition=(1))", "Condition=%zz"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	info, acc := fuzzRegisters(f)
+	f.Fuzz(func(t *testing.T, rest, rawQuery string) {
+		name, args, _, err := splitCall(rest)
+		if err != nil {
+			if c := apperr.As(err).Code; c != "ODATA_PARAMETER" && c != "ODATA_PATH" {
+				t.Fatalf("%q: unexpected error %v", rest, err)
+			}
+			return
+		}
+		if !strings.HasPrefix(rest, name) || len(args) > len(rest) {
+			t.Fatalf("%q split into %q, %q", rest, name, args)
+		}
+		vt := VirtualTable(name)
+		set := info
+		if vtResult[vt] != "" {
+			set = acc
+		} else if _, ok := vtParams[vt]; !ok {
+			return
+		}
+		q, qerr := parseQueryString(rawQuery)
+		if qerr != nil {
+			q = url.Values{}
+		}
+		a, err := readArgs(q, vt, args)
+		if err != nil {
+			if c := apperr.As(err).Code; c != "ODATA_PARAMETER" {
+				t.Fatalf("%q: unexpected error %v", args, err)
+			}
+			return
+		}
+		if a.condition == "" {
+			return
+		}
+		if e, serr := parseFilter(a.condition, set.vt.cond); serr == nil {
+			fl := &Filter{e: e}
+			_ = fl.Match(fuzzRecord)
+			if vals, ok := fl.Values("Asset_Key"); ok {
+				for _, v := range vals {
+					if _, ok := v.(GUID); !ok {
+						t.Fatalf("%q: value %#v of Asset_Key", a.condition, v)
+					}
+				}
+			}
+			_ = makePlan(set, &query{filter: e, top: -1})
+		}
+		// The Condition written back as a string literal reads back the same.
+		lit := "(Condition='" + strings.ReplaceAll(a.condition, "'", "''") + "')"
+		if len(lit) > maxExprLen || !utf8.ValidString(lit) {
+			return
+		}
+		_, args2, _, err := splitCall(name + lit)
+		if err != nil {
+			t.Fatalf("%q: %v", lit, err)
+		}
+		a2, err := readArgs(url.Values{}, vt, args2)
+		if err != nil || a2.condition != a.condition {
+			t.Fatalf("%q does not round-trip: %q %v", a.condition, a2.condition, err)
+		}
 	})
 }
 

@@ -615,7 +615,15 @@ func (h *handler) virtual(rq *request, s *entitySet, method, rest string) error 
 	if strings.TrimSpace(a.condition) != "" {
 		e, serr := parseFilter(a.condition, s.vt.cond)
 		if serr != nil {
-			return badRequest("ODATA_CONDITION", "Ошибка в параметре Condition (позиция "+strconv.Itoa(serr.pos)+"): "+serr.msg)
+			msg := "Ошибка в параметре Condition (позиция " + strconv.Itoa(serr.pos) + "): " + serr.msg
+			if s.vt.cond != s.typ {
+				var names []string
+				for _, p := range s.vt.dims {
+					names = append(names, p.Name)
+				}
+				msg += ". В условии остатков и оборотов допускаются только измерения: " + strings.Join(names, ", ")
+			}
+			return badRequest("ODATA_CONDITION", msg)
 		}
 		cond = &Filter{e: e}
 	}
@@ -706,6 +714,9 @@ func (h *handler) virtual(rq *request, s *entitySet, method, rest string) error 
 	if q.inlineCount {
 		total = &n
 	}
+	// How 1C itself writes these answers was not captured: slices are written as feeds of the
+	// register's set (odata.metadata …#Set), balances and turnovers in the OData v3 shape of a
+	// collection of complex values.
 	rd := h.renderer(rq, q)
 	if result != s {
 		if rq.f.json() {

@@ -1,7 +1,9 @@
 // Independent OData client check: Microsoft datajs 1.0.3 (pinned in infra/package.json)
 // reads the running hub's $metadata and one Atom feed, and prints what it understood as JSON.
 //
-// Usage: node datajs_client.js <service root URL> <set name>
+// Usage: node datajs_client.js <service root URL> <set name> [<call>]
+// <call> is an optional path relative to the root (a register's virtual table, e.g.
+// InformationRegister_X/SliceLast(Period=datetime'…')) whose Atom feed datajs reads too.
 // Credentials come from ODATA_USER / ODATA_PASSWORD; modules are found through NODE_PATH
 // (infra/node_modules). datajs's own HTTP client needs XMLHttpRequest, so the documents are
 // fetched with Node's fetch and handed to datajs's handlers, which do the parsing.
@@ -36,7 +38,7 @@ async function read(handler, url, accept, context) {
 }
 
 async function main() {
-  const [root, setName] = process.argv.slice(2);
+  const [root, setName, call] = process.argv.slice(2);
   const md = await read(OData.metadataHandler, root + "$metadata", "application/xml");
   const schema = md.dataServices.schema[0];
   const out = {
@@ -51,12 +53,25 @@ async function main() {
       navigation: (t.navigationProperty || []).map((n) => `${n.name}:${n.relationship}`),
     })),
     complexTypes: (schema.complexType || []).map((t) => t.name),
+    complexTypeProperties: Object.fromEntries((schema.complexType || []).map((t) => [
+      t.name,
+      (t.property || []).map((p) => `${p.name}:${p.type}`),
+    ])),
     associations: (schema.association || []).map((a) => a.name),
     containers: (schema.entityContainer || []).map((c) => ({
       name: c.name,
       isDefault: c.isDefaultEntityContainer,
       sets: (c.entitySet || []).map((s) => `${s.name}:${s.entityType}`),
       functions: (c.functionImport || []).map((f) => f.name),
+      // Function imports as datajs reads them; attributes it has no schema for (IsBindable,
+      // IsSideEffecting, m:IsAlwaysBindable) come back as extensions.
+      functionImports: (c.functionImport || []).map((f) => ({
+        name: f.name,
+        returnType: f.returnType,
+        entitySet: f.entitySet,
+        parameters: (f.parameter || []).map((p) => `${p.name}:${p.type}`),
+        attributes: Object.fromEntries((f.extensions || []).map((x) => [x.name, x.value])),
+      })),
     })),
   };
   const feed = await read(OData.atomHandler, root + setName, "application/atom+xml", { metadata: md });
@@ -66,6 +81,18 @@ async function main() {
     Ref_Key: e.Ref_Key,
     Description: e.Description,
   }));
+  if (call) {
+    const result = await read(OData.atomHandler, root + call, "application/atom+xml", { metadata: md });
+    out.call = result.results.map((e) => {
+      const row = { type: e.__metadata.type, uri: e.__metadata.uri };
+      for (const [k, v] of Object.entries(e)) {
+        if (k !== "__metadata") {
+          row[k] = v instanceof Date ? v.toISOString() : v;
+        }
+      }
+      return row;
+    });
+  }
   process.stdout.write(JSON.stringify(out));
 }
 
