@@ -3,7 +3,7 @@
 // services, OData sets and scheduled jobs each integration contributes.
 //
 // Each integration keeps its wiring in a file of its own (emis.go, kontur.go, novotelecom.go,
-// sep.go): a config struct, a parts struct embedded in Hub, and the init/soap/sets/jobs
+// sep.go, bridge.go): a config struct, a parts struct embedded in Hub, and the init/soap/sets/jobs
 // methods this file calls. Adding an integration touches only its file and the lists below.
 package hub
 
@@ -34,6 +34,7 @@ type Config struct {
 	Kontur      KonturConfig
 	Novotelecom NovotelecomConfig
 	Sep         SepConfig
+	Bridge      BridgeConfig
 }
 
 // Hub holds the domain services.
@@ -47,6 +48,7 @@ type Hub struct {
 	konturParts
 	novotelecomParts
 	sepParts
+	bridgeParts
 }
 
 // New builds the hub. It makes no network calls.
@@ -60,7 +62,7 @@ func New(deps *app.Deps, cfg Config) (*Hub, error) {
 		Tenants: tenants.New(deps.Store, deps.Clock),
 		Legal:   legal.New(deps.Store, deps.Sealer, deps.Clock),
 	}
-	for _, init := range []func() error{h.initEmis, h.initKontur, h.initNovotelecom, h.initSep} {
+	for _, init := range []func() error{h.initEmis, h.initKontur, h.initNovotelecom, h.initSep, h.initBridge} {
 		if err := init(); err != nil {
 			return nil, err
 		}
@@ -75,13 +77,14 @@ func ConfigFromEnv(getenv func(string) string) Config {
 	konturConfigFromEnv(getenv, &cfg.Kontur)
 	novotelecomConfigFromEnv(getenv, &cfg.Novotelecom)
 	sepConfigFromEnv(getenv, &cfg.Sep)
+	bridgeConfigFromEnv(getenv, &cfg.Bridge)
 	return cfg
 }
 
 // SOAPServices are the integrations' SOAP services (Hub itself is added by the facade).
 func (h *Hub) SOAPServices() []*soap.Service {
 	var out []*soap.Service
-	for _, f := range []func() []*soap.Service{h.emisSOAP, h.konturSOAP, h.novotelecomSOAP, h.sepSOAP} {
+	for _, f := range []func() []*soap.Service{h.emisSOAP, h.konturSOAP, h.novotelecomSOAP, h.sepSOAP, h.bridgeSOAP} {
 		out = append(out, f()...)
 	}
 	return out
@@ -90,7 +93,7 @@ func (h *Hub) SOAPServices() []*soap.Service {
 // EntitySets are the OData sets of every integration, legal entities first.
 func (h *Hub) EntitySets() []*odata.EntitySet {
 	out := []*odata.EntitySet{legalEntitiesSet(h.Legal)}
-	for _, f := range []func() []*odata.EntitySet{h.emisSets, h.konturSets, h.novotelecomSets, h.sepSets} {
+	for _, f := range []func() []*odata.EntitySet{h.emisSets, h.konturSets, h.novotelecomSets, h.sepSets, h.bridgeSets} {
 		out = append(out, f()...)
 	}
 	return out
@@ -101,7 +104,7 @@ func (h *Hub) EntitySets() []*odata.EntitySet {
 // the facade; in AWS the HTTP API routes them to their functions, which serve the same handlers.
 func (h *Hub) Webhooks() map[string]http.Handler {
 	out := map[string]http.Handler{}
-	for _, f := range []func() map[string]http.Handler{h.emisWebhooks, h.konturWebhooks, h.novotelecomWebhooks, h.sepWebhooks} {
+	for _, f := range []func() map[string]http.Handler{h.emisWebhooks, h.konturWebhooks, h.novotelecomWebhooks, h.sepWebhooks, h.bridgeWebhooks} {
 		for k, v := range f() {
 			out[k] = v
 		}
@@ -120,7 +123,7 @@ type Job struct {
 // Jobs are the periodic jobs of every integration.
 func (h *Hub) Jobs() []Job {
 	var out []Job
-	for _, f := range []func() []Job{h.emisJobs, h.konturJobs, h.novotelecomJobs, h.sepJobs} {
+	for _, f := range []func() []Job{h.emisJobs, h.konturJobs, h.novotelecomJobs, h.sepJobs, h.bridgeJobs} {
 		out = append(out, f()...)
 	}
 	return out
