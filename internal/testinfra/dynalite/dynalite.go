@@ -4,6 +4,10 @@
 // (make test does it). Tables are created and deleted without delay (--createTableMs 0), and
 // tests isolate themselves by table name, so one process per test binary is enough: use
 // Shared in tests and call StopShared from TestMain.
+//
+// Pitfall: dynalite 4 crashes when many clients abandon requests in flight (contexts
+// cancelled within milliseconds under load); every later call then gets "connection refused".
+// Tests that inject cancellations should not pass them on to store calls against dynalite.
 package dynalite
 
 import (
