@@ -61,7 +61,7 @@ func (h *Hub) initEmis() error {
 	if public == "" || client == nil {
 		// Without the hub's public URL EMIS could not call back, and without EMIS's URL there
 		// is no one to ask: such a hub serves what it stores and refuses to open sessions.
-		client = unconfiguredEmis{client: client, noPublicURL: public == ""}
+		client = unconfiguredEmis{client: client}
 		if public == "" {
 			callback = "http://public-url.invalid" + EmisHookPath
 		}
@@ -117,8 +117,7 @@ func (h *Hub) emisWebhooks() map[string]http.Handler {
 // unconfiguredEmis stands in for EMIS when the hub lacks EMIS's URL or its own public URL. It
 // still parses callbacks (they need no EMIS) and, given a client, pulls changes.
 type unconfiguredEmis struct {
-	client      emis.Client // nil: no EMIS URL
-	noPublicURL bool
+	client emis.Client // nil: no EMIS URL; else the hub lacks its public URL
 }
 
 func (u unconfiguredEmis) OpenSession(ctx context.Context, a emis.Account, r emis.SessionRequest) (emis.Session, error) {
