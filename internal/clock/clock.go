@@ -46,3 +46,26 @@ func (f *Fake) Set(t time.Time) {
 	f.now = t
 	f.mu.Unlock()
 }
+
+// Scaled is a clock that runs speed times faster than the wall clock from the moment it was
+// made, so a demo need not wait SEP's 60 seconds (`serve --clock-speed 10`). The hub and the
+// simulators share one Scaled clock.
+type Scaled struct {
+	start time.Time
+	speed float64
+}
+
+// NewScaled returns a clock starting at the wall clock's now and running speed times as
+// fast; speeds below 1 are taken as 1.
+func NewScaled(speed float64) *Scaled {
+	if speed < 1 {
+		speed = 1
+	}
+	return &Scaled{start: time.Now(), speed: speed}
+}
+
+// Now returns the scaled time.
+func (s *Scaled) Now() time.Time {
+	elapsed := time.Since(s.start)
+	return s.start.Add(time.Duration(float64(elapsed) * s.speed))
+}
