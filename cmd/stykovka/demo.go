@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/stykovka/stykovka/internal/clock"
 	"github.com/stykovka/stykovka/internal/hub"
 	"github.com/stykovka/stykovka/internal/tenants"
 )
@@ -20,6 +21,9 @@ const (
 // functions that stop them.
 type demoEnv struct {
 	dataDir string
+	// clk is the hub's clock (scaled by --clock-speed); simulators share it so that their
+	// "60 seconds" and the hub's agree.
+	clk     clock.Clock
 	lines   []string
 	closers []func()
 }

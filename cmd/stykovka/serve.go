@@ -14,6 +14,7 @@ import (
 
 	"github.com/stykovka/stykovka/facade"
 	"github.com/stykovka/stykovka/internal/app"
+	"github.com/stykovka/stykovka/internal/clock"
 	"github.com/stykovka/stykovka/internal/hub"
 	"github.com/stykovka/stykovka/internal/scheduler"
 )
@@ -25,11 +26,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", "./var", "папка данных (хранилище, файлы, ключ шифрования)")
 	demo := fs.Bool("demo", false, "демо-режим: абонент demo, симуляторы внешних систем")
 	publicURL := fs.String("public-url", "", "внешний адрес хаба для WSDL (по умолчанию — из запроса)")
+	clockSpeed := fs.Float64("clock-speed", 1, "ускорение часов хаба и симуляторов (демо: 10 — минута СЭП за 6 секунд)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
 	log := newLogger(stderr)
-	deps, err := app.Local(*data, log)
+	var clk clock.Clock = clock.Real{}
+	if *clockSpeed > 1 {
+		clk = clock.NewScaled(*clockSpeed)
+	}
+	deps, err := app.LocalWithClock(*data, log, clk)
 	if err != nil {
 		return fmt.Errorf("открыть папку данных %s: %w", *data, err)
 	}
@@ -45,7 +51,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	cfg := hub.Config{PublicURL: base}
-	d := &demoEnv{dataDir: *data}
+	d := &demoEnv{dataDir: *data, clk: clk}
 	defer d.stop()
 	if *demo {
 		if err := startSimulators(ctx, d, &cfg); err != nil {
@@ -86,6 +92,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	abs, _ := filepath.Abs(*data)
 	fmt.Fprintf(stdout, "Стыковка %s запущена (профиль: %s, данные: %s)\n", facade.Version, deps.Profile, abs)
+	if *clockSpeed > 1 {
+		fmt.Fprintf(stdout, "  Часы ускорены в %g раз (--clock-speed)\n", *clockSpeed)
+	}
 	fmt.Fprintf(stdout, "  Проверка:     %s/healthz\n", base)
 	fmt.Fprintf(stdout, "  SOAP (1С):    %s/ws/Hub?wsdl\n", base)
 	for _, svc := range h.SOAPServices() {

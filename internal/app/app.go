@@ -44,10 +44,15 @@ func (d *Deps) Close() error { return d.Store.Close() }
 // Local builds the embedded dependencies under dataDir: the bbolt file, the blob folder and
 // the sealing key file (created on first run, mode 0600).
 func Local(dataDir string, log *slog.Logger) (*Deps, error) {
+	return LocalWithClock(dataDir, log, clock.Real{})
+}
+
+// LocalWithClock is Local on a given clock: a demo runs on a faster one (clock.Scaled) so that
+// SEP's 60-second waits pass quickly, and the store's expiry follows the same time.
+func LocalWithClock(dataDir string, log *slog.Logger, clk clock.Clock) (*Deps, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
-	clk := clock.Real{}
 	st, err := boltstore.Open(filepath.Join(dataDir, "stykovka.db"), clk)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
