@@ -76,7 +76,7 @@ func seedKontur(ctx context.Context, d *demoEnv, h *hub.Hub) error {
 		}
 	}
 	if _, err := h.Kontur.Recover(ctx, demoTenant); err != nil {
-		// Not fatal: the kontur-recover job tries again every minute.
+		// Not fatal: the kontur-redeem job tries again every minute.
 		h.Deps.Log.WarnContext(ctx, "kontur recovery at start", "err", err)
 	}
 	types := kontur.DemoPaymentTypes()

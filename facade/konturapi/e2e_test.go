@@ -381,7 +381,7 @@ func TestTenantIsolation(t *testing.T) {
 
 // TestPendingWriteOffIsFinishedByRecovery: Kontur applies the debit but its answers are lost;
 // the front desk gets "not confirmed" and the write-off stays in progress; the hub's
-// kontur-recover job settles it by asking Kontur — recorded, debited once — and GetWriteOff
+// kontur-redeem job settles it by asking Kontur — recorded, debited once — and GetWriteOff
 // then shows the payment.
 func TestPendingWriteOffIsFinishedByRecovery(t *testing.T) {
 	s := newStack(t)
@@ -405,13 +405,13 @@ func TestPendingWriteOffIsFinishedByRecovery(t *testing.T) {
 	}
 	var job func() error
 	for _, j := range s.hub.Jobs() {
-		if j.Name == "kontur-recover" {
+		if j.Name == "kontur-redeem" {
 			j := j
 			job = func() error { return j.Run(s.ctx, schedTick(j.Name, s.clk.Now())) }
 		}
 	}
 	if job == nil {
-		t.Fatal("no kontur-recover job")
+		t.Fatal("no kontur-redeem job")
 	}
 	if err := job(); err != nil {
 		t.Fatal(err)

@@ -37,11 +37,12 @@ const (
 
 // DefaultKonturTimeout bounds one request to Kontur: a write-off makes up to four (balance,
 // then up to three debit attempts), which must fit in the 30 s of a SOAP call; what does not
-// finish in time stays in progress and is settled by kontur-recover.
+// finish in time stays in progress and is settled by kontur-redeem.
 const DefaultKonturTimeout = 5 * time.Second
 
-// KonturRecoverJob is the job that finishes every tenant's write-offs left in progress.
-const KonturRecoverJob = "kontur-recover"
+// KonturRedeemJob is the job that finishes every tenant's write-offs left in progress: the
+// kontur-redeem function in AWS, the in-process scheduler locally.
+const KonturRedeemJob = "kontur-redeem"
 
 // konturParts are the Kontur services the hub holds.
 type konturParts struct {
@@ -83,14 +84,14 @@ func (h *Hub) konturSets() []*odata.EntitySet {
 }
 
 func (h *Hub) konturJobs() []Job {
-	return []Job{{Name: KonturRecoverJob, Every: time.Minute, Run: h.KonturRecover}}
+	return []Job{{Name: KonturRedeemJob, Every: time.Minute, Run: h.KonturRedeem}}
 }
 
-// KonturRecover runs one slot of the kontur-recover job: every tenant's write-offs left in
+// KonturRedeem runs one slot of the kontur-redeem job: every tenant's write-offs left in
 // progress (a process killed between the debit and its record, Kontur's answer lost) are
 // settled by what Kontur says about their operation, never debited anew. It is idempotent and
 // safe next to live calls and other processes running it.
-func (h *Hub) KonturRecover(ctx context.Context, t scheduler.Tick) error {
+func (h *Hub) KonturRedeem(ctx context.Context, t scheduler.Tick) error {
 	return h.ForEachTenant(ctx, func(ctx context.Context, tenant string) error {
 		rep, err := h.Kontur.Recover(ctx, tenant)
 		if rep != (kontur.RecoverReport{}) {

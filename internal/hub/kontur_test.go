@@ -55,15 +55,15 @@ func TestKonturUnconfigured(t *testing.T) {
 	}
 	var recover *hub.Job
 	for _, j := range h.Jobs() {
-		if j.Name == hub.KonturRecoverJob {
+		if j.Name == hub.KonturRedeemJob {
 			recover = &j
 		}
 	}
 	if recover == nil || recover.Every.Minutes() != 1 {
-		t.Fatalf("kontur-recover job: %+v", recover)
+		t.Fatalf("kontur-redeem job: %+v", recover)
 	}
 	if err := recover.Run(ctx, scheduler.Tick{Job: recover.Name, Scheduled: time.Date(2025, 7, 1, 9, 0, 0, 0, time.UTC)}); err != nil {
-		t.Errorf("kontur-recover with nothing in progress: %v", err)
+		t.Errorf("kontur-redeem with nothing in progress: %v", err)
 	}
 	found := false
 	for _, s := range h.SOAPServices() {

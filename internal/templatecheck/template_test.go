@@ -258,6 +258,9 @@ func TestSchedules(t *testing.T) {
 	if _, ok := scheduled["novotelecom-exchange"]; !ok {
 		t.Error("novotelecom-exchange has no schedule")
 	}
+	if got := scheduled["kontur-redeem"]; got != "rate(1 minute)" {
+		t.Errorf("kontur-redeem runs on %q, want rate(1 minute): write-offs left in progress are settled within a minute", got)
+	}
 	if got := scheduled["hub-jobs/emis-deliver"]; got != "rate(1 minute)" {
 		t.Errorf("emis-deliver runs on %q, want rate(1 minute): PMS deliveries are retried from 30 s on", got)
 	}
@@ -316,7 +319,7 @@ func TestPoliciesNameOnlyWhatEachJobNeeds(t *testing.T) {
 		"sep-mail":             {"mail/*", "t/*/sep/*"},
 		"hub-jobs":             nil,
 	}
-	wantSend := map[string][]string{"facade": {"KonturQueue"}} // sqs:SendMessage beyond the own dead-letter queue
+	wantSend := map[string][]string{} // sqs:SendMessage beyond the own dead-letter queue
 	queues := tp.ofType("AWS::SQS::Queue")
 	bucketARN := "arn:${AWS::Partition}:s3:::" + bucketName
 
@@ -536,23 +539,14 @@ func localChallenge(t *testing.T) string {
 }
 
 // TestAsyncFailuresAreKept checks that nothing asynchronous fails silently: the scheduled and
-// S3-driven jobs have dead-letter queues, the Kontur queue redrives to one, kontur-redeem
-// reports partial batch failures, and every queue is encrypted with the hub's key.
+// S3-driven jobs have dead-letter queues, and every queue is encrypted with the hub's key.
 func TestAsyncFailuresAreKept(t *testing.T) {
 	tp := load(t)
-	for _, fn := range []string{"NovotelecomExchangeFunction", "SepPollerFunction", "SepMailFunction"} {
+	for _, fn := range []string{"NovotelecomExchangeFunction", "SepPollerFunction", "SepMailFunction", "KonturRedeemFunction", "HubJobsFunction"} {
 		dlq := mapOf(tp.Resources[fn].Properties["DeadLetterQueue"])
 		if str(dlq["Type"]) != "SQS" || !refersTo(dlq["TargetArn"], strings.TrimSuffix(fn, "Function")+"DeadLetterQueue") {
 			t.Errorf("%s: DeadLetterQueue %v, want its own SQS queue", fn, dlq)
 		}
-	}
-	if !refersTo(path(tp.Resources["KonturQueue"].Properties, "RedrivePolicy", "deadLetterTargetArn"), "KonturDeadLetterQueue") {
-		t.Error("KonturQueue does not redrive to KonturDeadLetterQueue")
-	}
-	ev := mapOf(path(tp.Resources["KonturRedeemFunction"].Properties, "Events", "WriteOffs"))
-	p := mapOf(ev["Properties"])
-	if str(ev["Type"]) != "SQS" || !refersTo(p["Queue"], "KonturQueue") || !slices.Contains(strs(p["FunctionResponseTypes"]), "ReportBatchItemFailures") {
-		t.Errorf("kontur-redeem event %v, want KonturQueue with ReportBatchItemFailures", ev)
 	}
 	for _, q := range tp.ofType("AWS::SQS::Queue") {
 		if !refersTo(tp.Resources[q].Properties["KmsMasterKeyId"], "DataKey") {
