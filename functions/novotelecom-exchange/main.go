@@ -1,6 +1,8 @@
-// Command novotelecom-exchange is the Lambda that EventBridge Scheduler runs for the «Мои
-// счета» exchange: send Outgoing, receive into Incoming. It refuses every run until the
-// Novotelecom issue fills it.
+// Command novotelecom-exchange is the Lambda that EventBridge Scheduler runs every minute for
+// the «Мои счета» exchange: for every tenant whose own schedule (its settings' ExchangeEvery)
+// is due at the slot, send Outgoing, receive into Incoming, check what came. The slot is the
+// event's scheduled time, so a redelivered tick resumes the same sessions instead of running
+// new ones (hub.NovotelecomExchange).
 package main
 
 import (
@@ -12,10 +14,10 @@ import (
 
 	"github.com/stykovka/stykovka/functions/internal/lambdaio"
 	"github.com/stykovka/stykovka/internal/app"
-	"github.com/stykovka/stykovka/internal/apperr"
+	"github.com/stykovka/stykovka/internal/hub"
 )
 
-const job = "novotelecom-exchange"
+const job = hub.NovotelecomExchangeJob
 
 func main() {
 	log := lambdacontext.NewLogger().With("job", job)
@@ -24,18 +26,22 @@ func main() {
 		log.Error("init failed", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(newHandler(deps))
+	h, err := hub.New(deps, hub.ConfigFromEnv(os.Getenv))
+	if err != nil {
+		log.Error("init failed", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(newHandler(h))
 }
 
-// newHandler returns the function's handler; it keeps no state, so concurrent invocations are
-// safe.
-func newHandler(deps *app.Deps) func(context.Context, lambdaio.ScheduledEvent) error {
+// newHandler returns the function's handler; it keeps no state between invocations, and the
+// domain's per-tenant lock keeps concurrent invocations apart.
+func newHandler(h *hub.Hub) func(context.Context, lambdaio.ScheduledEvent) error {
 	return func(ctx context.Context, ev lambdaio.ScheduledEvent) error {
 		tick, err := ev.Tick(job)
 		if err != nil {
 			return err
 		}
-		deps.Log.WarnContext(ctx, "not implemented", "slot", tick.Scheduled)
-		return apperr.NotImplementedYet(job)
+		return h.NovotelecomExchange(ctx, tick)
 	}
 }

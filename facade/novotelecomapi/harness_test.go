@@ -1,0 +1,252 @@
+package novotelecomapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stykovka/stykovka/facade"
+	"github.com/stykovka/stykovka/internal/app"
+	"github.com/stykovka/stykovka/internal/blobs/folderblobs"
+	"github.com/stykovka/stykovka/internal/clock"
+	"github.com/stykovka/stykovka/internal/hub"
+	"github.com/stykovka/stykovka/internal/sealer/localsealer"
+	ntsim "github.com/stykovka/stykovka/internal/sim/novotelecom"
+	"github.com/stykovka/stykovka/internal/store/boltstore"
+)
+
+// t0 is the fake "now": 21 June 2018, 16:00 in Novosibirsk (the seed's dates).
+var t0 = time.Date(2018, 6, 21, 9, 0, 0, 0, time.UTC)
+
+// stack is the whole local hub over real HTTP: bbolt store, folder blobs and the local sealer
+// in a temporary folder, hub.New with the «Мои счета» simulator as Novotelecom's server (a
+// real HTTP server on 127.0.0.1), facade.New on an httptest server. Only the clock is fake;
+// the hub and the simulator share it.
+type stack struct {
+	t    *testing.T
+	ctx  context.Context
+	clk  *clock.Fake
+	hub  *hub.Hub
+	sim  *ntsim.Server
+	srv  *httptest.Server
+	logs *logBuf
+}
+
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	s := &stack{t: t, ctx: context.Background(), clk: clock.NewFake(t0), logs: &logBuf{}}
+	dir := t.TempDir()
+	st, err := boltstore.Open(filepath.Join(dir, "stykovka.db"), s.clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bl, err := folderblobs.New(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	se, err := localsealer.Open(filepath.Join(dir, "keys", "seal.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	deps := &app.Deps{Store: st, Blobs: bl, Sealer: se, Clock: s.clk, Log: log, Profile: "local"}
+	t.Cleanup(func() { deps.Close() })
+
+	s.sim = ntsim.New(s.clk)
+	if err := s.sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.sim.Close() })
+	s.hub, err = hub.New(deps, hub.Config{Novotelecom: hub.NovotelecomConfig{BaseURL: s.sim.URL()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.srv = httptest.NewServer(facade.New(facade.Options{Hub: s.hub}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// tszh is a housing company: a tenant in Novosibirsk with a Cyrillic administrator and a
+// bookkeeper without admin rights, and its login on Novotelecom's server, where the seed's
+// registries wait (SeedDemo).
+type tszh struct {
+	id, admin, clerk, pass string
+	login, password        string
+}
+
+func (s *stack) addTSZH(id string) *tszh {
+	s.t.Helper()
+	c := &tszh{id: id, admin: "Председатель-" + id, clerk: "Бухгалтер-" + id, pass: "пароль-" + id,
+		login: "nt-" + id, password: "секрет-" + id}
+	if _, err := s.hub.Tenants.AddTenant(s.ctx, id, "ТСЖ "+id, "Asia/Novosibirsk"); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.hub.Tenants.AddUser(s.ctx, id, c.admin, c.pass, true); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.hub.Tenants.AddUser(s.ctx, id, c.clerk, c.pass, false); err != nil {
+		s.t.Fatal(err)
+	}
+	s.sim.AddAccount(c.login, c.password)
+	s.sim.SeedDemo(c.login)
+	return c
+}
+
+// ---- SOAP over HTTP, as 1C's WSПрокси sends it ----
+
+const nsNT = "http://stykovka.ru/novotelecom"
+
+// el writes <n:name>value</n:name> with value escaped.
+func el(name, value string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(value))
+	return "<n:" + name + ">" + b.String() + "</n:" + name + ">"
+}
+
+// group writes <n:name>inner</n:name> without escaping inner (nested elements).
+func group(name string, inner ...string) string {
+	return "<n:" + name + ">" + strings.Join(inner, "") + "</n:" + name + ">"
+}
+
+type soapFault struct {
+	Code, String string
+	Detail       struct{ Code, Message string }
+}
+
+type soapResult struct {
+	Status int
+	Body   []byte // the operation's response element
+	Raw    string
+	Fault  *soapFault
+}
+
+// soap calls a Novotelecom operation through the SOAP 1.1 port.
+func (s *stack) soap(user, pass, op string, params ...string) soapResult {
+	s.t.Helper()
+	env := `<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:n="` +
+		nsNT + `"><soap:Body><n:` + op + `>` + strings.Join(params, "") + `</n:` + op + `></soap:Body></soap:Envelope>`
+	req, _ := http.NewRequest(http.MethodPost, s.srv.URL+"/ws/Novotelecom", strings.NewReader(env))
+	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	req.Header.Set("SOAPAction", `"`+nsNT+`#Novotelecom:`+op+`"`)
+	req.SetBasicAuth(user, pass)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var parsed struct {
+		Body struct {
+			Inner []byte `xml:",innerxml"`
+			Fault *struct {
+				Code   string `xml:"faultcode"`
+				String string `xml:"faultstring"`
+				Detail struct {
+					Error struct {
+						Code    string `xml:"http://stykovka.ru/hub Code"`
+						Message string `xml:"http://stykovka.ru/hub Message"`
+					} `xml:"http://stykovka.ru/hub Error"`
+				} `xml:"detail"`
+			} `xml:"Fault"`
+		} `xml:"Body"`
+	}
+	if err := xml.Unmarshal(raw, &parsed); err != nil {
+		s.t.Fatalf("%s: %d %v\n%s", op, resp.StatusCode, err, raw)
+	}
+	out := soapResult{Status: resp.StatusCode, Body: parsed.Body.Inner, Raw: string(raw)}
+	if f := parsed.Body.Fault; f != nil {
+		out.Fault = &soapFault{Code: f.Code, String: f.String}
+		out.Fault.Detail.Code, out.Fault.Detail.Message = f.Detail.Error.Code, f.Detail.Error.Message
+	}
+	return out
+}
+
+// decode reads the operation's response element into v (a generated novotelecomws type).
+func (r soapResult) decode(t *testing.T, v any) {
+	t.Helper()
+	if r.Fault != nil {
+		t.Fatalf("fault %+v", r.Fault)
+	}
+	if err := xml.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("%v\n%s", err, r.Raw)
+	}
+}
+
+// faultCode is the stable code of a fault, or "" when the call succeeded.
+func (r soapResult) faultCode() string {
+	if r.Fault == nil {
+		return ""
+	}
+	return r.Fault.Detail.Code
+}
+
+// ---- OData over HTTP ----
+
+func (s *stack) odata(user, pass, path string) (int, []byte) {
+	s.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.srv.URL+"/odata/standard.odata/"+path, nil)
+	req.SetBasicAuth(user, pass)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// rows reads a JSON collection, following odata.nextLink.
+func (s *stack) rows(user, pass, path string) []map[string]any {
+	s.t.Helper()
+	var out []map[string]any
+	for path != "" {
+		status, body := s.odata(user, pass, path)
+		if status != http.StatusOK {
+			s.t.Fatalf("GET %s: %d %s", path, status, body)
+		}
+		var page struct {
+			Value []map[string]any `json:"value"`
+			Next  string           `json:"odata.nextLink"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			s.t.Fatalf("GET %s: %v %s", path, err, body)
+		}
+		out = append(out, page.Value...)
+		path = ""
+		if page.Next != "" {
+			_, rest, ok := strings.Cut(page.Next, "/odata/standard.odata/")
+			if !ok {
+				s.t.Fatalf("next link %q", page.Next)
+			}
+			path = rest
+		}
+	}
+	return out
+}
