@@ -152,7 +152,9 @@ func makePlan(s *entitySet, q *query) plan {
 		switch {
 		case len(q.orderby) == 0:
 			pl.ordered = true
-		case len(q.orderby) == 1 && (q.orderby[0].p.Name == ix.Property || pl.match.Op == MatchEq):
+		case len(q.orderby) == 1 && q.orderby[0].p.Name == ix.Property:
+			// An eq match makes the index property constant; it says nothing of the order of
+			// any other property, which then needs the whole (bounded) range sorted.
 			pl.ordered, pl.desc = true, q.orderby[0].desc
 		}
 		return pl

@@ -577,3 +577,24 @@ func TestONEC19_QueryOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestONEC19_OrderByAfterIndexedEq: an eq on a non-unique index fixes the index property
+// only; $orderby on another property must still sort the matching rows.
+func TestONEC19_OrderByAfterIndexedEq(t *testing.T) {
+	e := newEnv(t, nil)
+	set := base + "Catalog_LegalEntities"
+	for _, code := range []string{"000000006", "000000005", "000000008", "000000007"} {
+		e.createLegal("hotel-a", code, "ООО Дубль", "")
+	}
+	e.createLegal("hotel-a", "000000001", "ООО Другое", "")
+	for _, c := range []struct{ order, want string }{
+		{"Code desc", "000000008 000000007 000000006 000000005"},
+		{"Code", "000000005 000000006 000000007 000000008"},
+	} {
+		m := e.get(set + "?$format=json&$filter=" + url.QueryEscape("Description eq 'ООО Дубль'") +
+			"&$orderby=" + url.QueryEscape(c.order))
+		if got := strings.Join(names(t, m, "Code"), " "); got != c.want {
+			t.Errorf("$orderby=%s after an indexed eq: %s, want %s", c.order, got, c.want)
+		}
+	}
+}
