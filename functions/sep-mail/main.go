@@ -1,11 +1,24 @@
-// Command sep-mail is the Lambda that S3 runs for each raw letter from SEP stored under the
-// bucket's mail/ prefix: it will parse EPTS numbers, VINs and confirmation codes and notify the
-// people responsible. It refuses every event until the SEP issue fills it.
+// Command sep-mail is the Lambda that S3 runs for each raw letter from SEP that SES stores in
+// the bucket under mail/<tenant>/ (one SES receipt rule per tenant address, its object key
+// prefix "mail/<tenant>/"): it maps the key to the tenant, parses the letter (EPTS number,
+// VIN, confirmation code), records the code, finds the fixed asset and notifies the person
+// responsible for it (hub.SepIngestBlob), then removes the inbound object — the raw letter is
+// kept under the tenant's own prefix t/<tenant>/sep/mail/. Malformed letters are kept and
+// reported the same way, never dropped.
+//
+// S3 delivers at least once: a letter ingested twice is recognised by its content, and an
+// event whose object is already gone does nothing. An error (SEP's letter for an unknown
+// tenant, a store outage) fails the invocation, so Lambda retries it and then sends it to the
+// dead-letter queue, while the object stays in mail/.
 package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/url"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -13,6 +26,7 @@ import (
 
 	"github.com/stykovka/stykovka/internal/app"
 	"github.com/stykovka/stykovka/internal/apperr"
+	"github.com/stykovka/stykovka/internal/hub"
 )
 
 const job = "sep-mail"
@@ -24,14 +38,46 @@ func main() {
 		log.Error("init failed", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(newHandler(deps))
+	h, err := hub.New(deps, hub.ConfigFromEnv(os.Getenv))
+	if err != nil {
+		log.Error("init failed", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(newHandler(h, os.Getenv(app.EnvBucket)))
 }
 
-// newHandler returns the function's handler; it keeps no state, so concurrent invocations are
-// safe.
-func newHandler(deps *app.Deps) func(context.Context, events.S3Event) error {
+// ErrBucket refuses an event of another bucket than the hub's (a wiring mistake).
+var ErrBucket = apperr.New(apperr.Invalid, "SEP_MAIL_BUCKET", "Событие S3 другой корзины: письма СЭП читаются только из корзины хаба")
+
+// newHandler returns the function's handler for the hub's bucket; it keeps no state, so
+// concurrent invocations are safe.
+func newHandler(h *hub.Hub, bucket string) func(context.Context, events.S3Event) error {
 	return func(ctx context.Context, ev events.S3Event) error {
-		deps.Log.WarnContext(ctx, "not implemented", "records", len(ev.Records))
-		return apperr.NotImplementedYet(job)
+		var errs []error
+		for i, rec := range ev.Records {
+			if !strings.HasPrefix(rec.EventName, "ObjectCreated:") {
+				continue
+			}
+			if rec.S3.Bucket.Name != bucket {
+				errs = append(errs, fmt.Errorf("record %d: %w", i, ErrBucket))
+				continue
+			}
+			// S3 event keys are URL-encoded ("+" for a space).
+			key, err := url.QueryUnescape(rec.S3.Object.Key)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("record %d: %w", i, apperr.Wrap(err, apperr.Invalid, hub.ErrMailKey.Code, hub.ErrMailKey.Message)))
+				continue
+			}
+			l, err := h.SepIngestBlob(ctx, key)
+			if err != nil {
+				h.Deps.Log.ErrorContext(ctx, "sep mail: letter not ingested", "record", i, "code", apperr.As(err).Code, "err", err)
+				errs = append(errs, fmt.Errorf("record %d: %w", i, err))
+				continue
+			}
+			if l.ID != "" {
+				h.Deps.Log.InfoContext(ctx, "sep mail", "record", i, "letter", l.ID, "status", l.Status, "assets", len(l.AssetIDs))
+			}
+		}
+		return errors.Join(errs...)
 	}
 }

@@ -1,6 +1,11 @@
 // Command sep-poller is the Lambda that EventBridge Scheduler runs every minute to ask SEP for
-// the results of queued requests that are due. It refuses every run until the SEP issue fills
-// it.
+// the results of queued requests that are due, for every tenant (hub.SepPoll). One query of
+// the due index finds them; an idle minute reads nothing. A result is never asked for sooner
+// than 60 s after its queue number, and a tick delivered twice (or two overlapping runs)
+// applies nothing twice: each entry is claimed before its call.
+//
+// Environment, besides the store's: STYKOVKA_SEP_URL (SEP's SOAP endpoint; empty: the poller
+// does nothing and says so in its log).
 package main
 
 import (
@@ -12,10 +17,10 @@ import (
 
 	"github.com/stykovka/stykovka/functions/internal/lambdaio"
 	"github.com/stykovka/stykovka/internal/app"
-	"github.com/stykovka/stykovka/internal/apperr"
+	"github.com/stykovka/stykovka/internal/hub"
 )
 
-const job = "sep-poller"
+const job = hub.SepPollerJob
 
 func main() {
 	log := lambdacontext.NewLogger().With("job", job)
@@ -24,18 +29,22 @@ func main() {
 		log.Error("init failed", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(newHandler(deps))
+	h, err := hub.New(deps, hub.ConfigFromEnv(os.Getenv))
+	if err != nil {
+		log.Error("init failed", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(newHandler(h))
 }
 
 // newHandler returns the function's handler; it keeps no state, so concurrent invocations are
 // safe.
-func newHandler(deps *app.Deps) func(context.Context, lambdaio.ScheduledEvent) error {
+func newHandler(h *hub.Hub) func(context.Context, lambdaio.ScheduledEvent) error {
 	return func(ctx context.Context, ev lambdaio.ScheduledEvent) error {
 		tick, err := ev.Tick(job)
 		if err != nil {
 			return err
 		}
-		deps.Log.WarnContext(ctx, "not implemented", "slot", tick.Scheduled)
-		return apperr.NotImplementedYet(job)
+		return h.SepPoll(ctx, tick)
 	}
 }
