@@ -2,6 +2,8 @@
 GO      ?= go
 DATA    ?= ./var
 ADDR    ?= 127.0.0.1:8080
+# CLOCK_SPEED=10 runs the hub's and the simulators' clocks ten times faster (SEP's minute in 6 s).
+CLOCK_SPEED ?= 1
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/stykovka/stykovka/facade.Version=$(VERSION)
 # Go's test timeout; CI gives 90 minutes, we aim for well under 15.
@@ -11,7 +13,7 @@ TEST_TIMEOUT ?= 15m
 
 ## run: build and start the hub locally with the embedded store, simulators and the demo tenant
 run: stykovka
-	./bin/stykovka serve --demo --addr $(ADDR) --data $(DATA)
+	./bin/stykovka serve --demo --addr $(ADDR) --data $(DATA) --clock-speed $(CLOCK_SPEED)
 
 stykovka:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/stykovka ./cmd/stykovka
