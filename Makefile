@@ -9,7 +9,7 @@ LDFLAGS := -X github.com/stykovka/stykovka/facade.Version=$(VERSION)
 # Go's test timeout; CI gives 90 minutes, we aim for well under 15.
 TEST_TIMEOUT ?= 15m
 
-.PHONY: run test test-deps lint bench fuzz build stykovka clean
+.PHONY: run test test-deps lint bench fuzz build bridge stykovka clean
 
 ## run: build and start the hub locally with the embedded store, simulators and the demo tenant
 run: stykovka
@@ -44,6 +44,10 @@ fuzz:
 ## build: one arm64 Lambda zip per function in build/
 build:
 	scripts/build-lambdas.sh
+
+## bridge: the on-prem scanner bridge for Windows and Linux (static, amd64) in build/bridge/
+bridge:
+	scripts/build-bridge.sh
 
 clean:
 	rm -rf bin build

@@ -40,7 +40,7 @@ func (d *demoEnv) stop() {
 // points cfg at them. Each integration keeps its part in demo_<system>.go.
 func startSimulators(ctx context.Context, d *demoEnv, cfg *hub.Config) error {
 	for _, start := range []func(context.Context, *demoEnv, *hub.Config) error{
-		demoEmis, demoKontur, demoNovotelecom, demoSep,
+		demoEmis, demoKontur, demoNovotelecom, demoSep, demoBridge,
 	} {
 		if err := start(ctx, d, cfg); err != nil {
 			return err
@@ -67,7 +67,7 @@ func seedDemo(ctx context.Context, d *demoEnv, h *hub.Hub) error {
 		}
 	}
 	for _, seed := range []func(context.Context, *demoEnv, *hub.Hub) error{
-		seedEmis, seedKontur, seedNovotelecom, seedSep,
+		seedEmis, seedBridge, seedKontur, seedNovotelecom, seedSep,
 	} {
 		if err := seed(ctx, d, h); err != nil {
 			return err

@@ -255,9 +255,12 @@ func TestDemoSepFlows(t *testing.T) {
 		t.Fatal(f)
 	}
 	eventually(t, "«В лизинге»", func() bool { return d.status(t, asset) == sep.AssetLeased })
-	if rows := d.odata(t, "InformationRegister_SepLeaseApplications?$format=json"); len(rows) != 1 || rows[0]["Status"] != sep.AppExecuted {
-		t.Fatalf("lease register: %v", rows)
-	}
+	// The asset status and the lease application's record are applied by separate steps of
+	// the poller: wait for the register too.
+	eventually(t, "the lease application «Исполнен» in its register", func() bool {
+		rows := d.odata(t, "InformationRegister_SepLeaseApplications?$format=json")
+		return len(rows) == 1 && rows[0]["Status"] == sep.AppExecuted
+	})
 	if rows := d.odata(t, "InformationRegister_SepExchangeErrors?$format=json"); len(rows) != 0 {
 		t.Fatalf("errors register: %v", rows)
 	}
