@@ -14,8 +14,9 @@ import _ "embed"
 //go:generate go tool gowsdl -d . -p hubws -o hubws.go Hub.wsdl
 //go:generate go run ./internal/fixtypes -d . hubws
 
-// Hub is the WSDL of the Hub service (Ping, GetVersions); its namespace also holds the Error
-// element that every service's SOAP faults carry in their detail.
+// Hub is the WSDL of the Hub service (Ping, GetVersions, GetRetention, SetRetention); its
+// namespace also holds the Error element that every service's SOAP faults carry in their
+// detail.
 //
 //go:embed Hub.wsdl
 var Hub []byte

@@ -35,7 +35,8 @@ func otherService(t *testing.T, name, version string) *soap.Service {
 	t.Helper()
 	doc := strings.NewReplacer("Hub", name, "http://stykovka.ru/hub", "http://stykovka.ru/"+strings.ToLower(name)).Replace(string(wsdl.Hub))
 	nop := func(context.Context, *soap.Call) (any, error) { return nil, nil }
-	s, err := soap.NewService([]byte(doc), version, map[string]soap.Operation{"Ping": nop, "GetVersions": nop})
+	s, err := soap.NewService([]byte(doc), version, map[string]soap.Operation{"Ping": nop, "GetVersions": nop,
+		"GetRetention": nop, "SetRetention": nop})
 	if err != nil {
 		t.Fatal(err)
 	}

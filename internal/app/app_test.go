@@ -2,12 +2,14 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -108,10 +110,24 @@ func TestFromEnvMakesNoCallsAndUsesTheConfiguredEndpoints(t *testing.T) {
 		t.Fatalf("requests %q, want %d", got, len(want))
 	}
 	for i := range want {
-		if !strings.HasPrefix(got[i], want[i]) {
+		if !strings.HasPrefix(got[i], want[i]) && !sameJSONRequest(got[i], want[i]) {
 			t.Errorf("request %d is %q, want it to start with %q", i, got[i], want[i])
 		}
 	}
+}
+
+// sameJSONRequest compares "<target> <path> <JSON body>" lines with the body parsed: the SDK
+// writes the attributes of a key (a Go map) in no fixed order.
+func sameJSONRequest(got, want string) bool {
+	gi, wi := strings.Index(got, "{"), strings.Index(want, "{")
+	if gi < 0 || wi < 0 || got[:gi] != want[:wi] {
+		return false
+	}
+	var g, w any
+	if json.Unmarshal([]byte(got[gi:]), &g) != nil || json.Unmarshal([]byte(want[wi:]), &w) != nil {
+		return false
+	}
+	return reflect.DeepEqual(g, w)
 }
 
 func TestFromEnvNamesTheMissingVariable(t *testing.T) {

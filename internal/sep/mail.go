@@ -11,6 +11,7 @@ import (
 
 	"github.com/stykovka/stykovka/internal/apperr"
 	"github.com/stykovka/stykovka/internal/blobs"
+	"github.com/stykovka/stykovka/internal/retention"
 	"github.com/stykovka/stykovka/internal/sep/sepmail"
 	"github.com/stykovka/stykovka/internal/store"
 )
@@ -118,6 +119,11 @@ func (s *Service) IngestMail(ctx context.Context, tenant string, in MailInput) (
 				return Letter{}, apperr.Wrap(err, apperr.TooLarge, ErrMailTooLarge.Code, ErrMailTooLarge.Message)
 			}
 			return Letter{}, apperr.Wrap(err, apperr.Unavailable, "SEP_BLOBS", "Хранилище писем недоступно")
+		}
+		// The raw letter may name people: it is deleted when the tenant's retention of
+		// personal data has passed (package retention; the hub's retention-sweep job).
+		if _, err := retention.KeepBlob(ctx, s.st, tenant, key, s.now()); err != nil {
+			return Letter{}, storeErr(err)
 		}
 	}
 

@@ -36,6 +36,9 @@ type Tenant struct {
 	Name     string    `json:"name"`
 	TimeZone string    `json:"tz"` // IANA name; 1C dates are local times of the tenant
 	Created  time.Time `json:"created"`
+	// Retention is how long personal data stays in the hub after delivery, as set (0: the
+	// default); KeepFor gives the effective value, SetRetention changes it.
+	Retention time.Duration `json:"retention,omitempty"`
 }
 
 // User is a login of one tenant.

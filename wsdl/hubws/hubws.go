@@ -43,6 +43,28 @@ type GetVersionsResponse struct {
 	Return_ *ServiceVersionList `xml:"return,omitempty" json:"return,omitempty"`
 }
 
+type GetRetention struct {
+	XMLName xml.Name `xml:"http://stykovka.ru/hub GetRetention"`
+}
+
+type GetRetentionResponse struct {
+	XMLName xml.Name `xml:"http://stykovka.ru/hub GetRetentionResponse"`
+
+	Return_ *Retention `xml:"return,omitempty" json:"return,omitempty"`
+}
+
+type SetRetention struct {
+	XMLName xml.Name `xml:"http://stykovka.ru/hub SetRetention"`
+
+	Hours int32 `xml:"Hours,omitempty" json:"Hours,omitempty"`
+}
+
+type SetRetentionResponse struct {
+	XMLName xml.Name `xml:"http://stykovka.ru/hub SetRetentionResponse"`
+
+	Return_ *Retention `xml:"return,omitempty" json:"return,omitempty"`
+}
+
 type ServiceVersion struct {
 	Service string `xml:"Service,omitempty" json:"Service,omitempty"`
 
@@ -51,6 +73,20 @@ type ServiceVersion struct {
 
 type ServiceVersionList struct {
 	Item []*ServiceVersion `xml:"Item,omitempty" json:"Item,omitempty"`
+}
+
+type Retention struct {
+	Hours int32 `xml:"Hours,omitempty" json:"Hours,omitempty"`
+
+	DefaultHours int32 `xml:"DefaultHours,omitempty" json:"DefaultHours,omitempty"`
+
+	MinHours int32 `xml:"MinHours,omitempty" json:"MinHours,omitempty"`
+
+	MaxHours int32 `xml:"MaxHours,omitempty" json:"MaxHours,omitempty"`
+
+	Profile string `xml:"Profile,omitempty" json:"Profile,omitempty"`
+
+	PersonalDataAllowed bool `xml:"PersonalDataAllowed,omitempty" json:"PersonalDataAllowed,omitempty"`
 }
 
 type ErrorInfo struct {
@@ -69,6 +105,14 @@ type HubPortType interface {
 	GetVersions(request *GetVersions) (*GetVersionsResponse, error)
 
 	GetVersionsContext(ctx context.Context, request *GetVersions) (*GetVersionsResponse, error)
+
+	GetRetention(request *GetRetention) (*GetRetentionResponse, error)
+
+	GetRetentionContext(ctx context.Context, request *GetRetention) (*GetRetentionResponse, error)
+
+	SetRetention(request *SetRetention) (*SetRetentionResponse, error)
+
+	SetRetentionContext(ctx context.Context, request *SetRetention) (*SetRetentionResponse, error)
 }
 
 type hubPortType struct {
@@ -110,6 +154,40 @@ func (service *hubPortType) GetVersionsContext(ctx context.Context, request *Get
 
 func (service *hubPortType) GetVersions(request *GetVersions) (*GetVersionsResponse, error) {
 	return service.GetVersionsContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *hubPortType) GetRetentionContext(ctx context.Context, request *GetRetention) (*GetRetentionResponse, error) {
+	response := new(GetRetentionResponse)
+	err := service.client.CallContext(ctx, "http://stykovka.ru/hub#Hub:GetRetention", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *hubPortType) GetRetention(request *GetRetention) (*GetRetentionResponse, error) {
+	return service.GetRetentionContext(
+		context.Background(),
+		request,
+	)
+}
+
+func (service *hubPortType) SetRetentionContext(ctx context.Context, request *SetRetention) (*SetRetentionResponse, error) {
+	response := new(SetRetentionResponse)
+	err := service.client.CallContext(ctx, "http://stykovka.ru/hub#Hub:SetRetention", request, response)
+	if err != nil {
+		return nil, err
+	}
+
+	return response, nil
+}
+
+func (service *hubPortType) SetRetention(request *SetRetention) (*SetRetentionResponse, error) {
+	return service.SetRetentionContext(
 		context.Background(),
 		request,
 	)
