@@ -11,6 +11,7 @@ import (
 	"github.com/stykovka/stykovka/internal/apperr"
 	"github.com/stykovka/stykovka/internal/bridge/agent"
 	"github.com/stykovka/stykovka/internal/clock"
+	"github.com/stykovka/stykovka/internal/emis"
 	"github.com/stykovka/stykovka/internal/hub"
 )
 
@@ -47,6 +48,12 @@ func demoBridge(ctx context.Context, d *demoEnv, cfg *hub.Config) error { return
 func seedBridge(ctx context.Context, d *demoEnv, h *hub.Hub) error {
 	if h.Bridge == nil || h.Cfg.PublicURL == "" {
 		return nil
+	}
+	// The demo guest the bridge's reads attach to, saved as the PMS would save it first.
+	if h.Emis != nil {
+		if err := h.Emis.SaveGuest(ctx, demoTenant, emis.Guest{PersonID: "160848", BookingID: "473024"}); err != nil {
+			return fmt.Errorf("демо-гость для моста: %w", err)
+		}
 	}
 	dir := filepath.Join(d.dataDir, demoBridgeDir)
 	path := filepath.Join(dir, demoBridgeConfig)

@@ -15,6 +15,7 @@ import (
 	"github.com/stykovka/stykovka/facade"
 	"github.com/stykovka/stykovka/internal/app"
 	"github.com/stykovka/stykovka/internal/bridge/agent"
+	"github.com/stykovka/stykovka/internal/emis"
 	"github.com/stykovka/stykovka/internal/hub"
 	"github.com/stykovka/stykovka/internal/legal"
 )
@@ -88,6 +89,10 @@ func TestDemoBridge(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- a.Run(runCtx) }()
 	defer func() { cancel(); <-done }()
+	// The PMS saved the guest (only a saved person's documents go to EMIS).
+	if err := h.Emis.SaveGuest(ctx, demoTenant, emis.Guest{PersonID: "160848", BookingID: "473024", Surname: "Schneider"}); err != nil {
+		t.Fatal(err)
+	}
 	sample, err := os.ReadFile(filepath.Join("..", "..", "internal", "regula", "testdata", "passport_chip.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -108,5 +113,17 @@ func TestDemoBridge(t *testing.T) {
 			t.Fatalf("the dropped read did not reach the guest: %v; bridge %+v", err, a.Status())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// …and in the guest's EMIS documents, with its warnings, as the PMS gets them.
+	res, err := h.Emis.GetDocuments(ctx, demoTenant, demoEmisLegalRef, "160848")
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := map[string]bool{}
+	for _, w := range res.Warnings {
+		codes[w.Code] = true
+	}
+	if res.Documents.Identity.Number != "C3T9K1L45" || !codes["NAME_TRANSLITERATED"] || !codes["MIGRATION_CARD_REQUIRED"] {
+		t.Errorf("EMIS documents %+v", res)
 	}
 }

@@ -59,12 +59,45 @@ func (h *Hub) initBridge() error {
 		},
 		Location:  h.Tenants.Location,
 		Portraits: h.Cfg.Bridge.Portraits,
+		Attacher:  emisAttacher{h},
 	})
 	if err != nil {
 		return fmt.Errorf("hub: bridge: %w", err)
 	}
 	h.Bridge = svc
 	return nil
+}
+
+// emisAttacher takes the bridge's reads into the guests' EMIS documents (emis.AttachRead):
+// from there Emis.GetDocuments, the OData register and the delivery to the PMS show them. The
+// bridge's own store (bridge.OwnStore) still records each read attached to EMIS, for what
+// only the bridge knows — which read each part came from, the sources' disagreements, the
+// portrait, the visa's passport — which SOAP Bridge.GetScannedDocuments serves.
+type emisAttacher struct{ h *Hub }
+
+func (a emisAttacher) AttachRead(ctx context.Context, tenant string, at bridge.Attachment) (emis.Result, error) {
+	if a.h.Emis == nil {
+		return a.h.Bridge.Own().AttachRead(ctx, tenant, at)
+	}
+	res, err := a.h.Emis.AttachRead(ctx, tenant, emis.ScannedRead{
+		LegalEntity: at.LegalEntity, PersonID: at.PersonID, BookingID: at.BookingID,
+		ReadID: at.TransactionID, Source: "bridge:" + at.Device, ReadAt: at.ReadAt,
+		Kind: at.Read.Kind, Documents: at.Read.Documents, Warnings: at.Read.Warnings,
+	})
+	if err != nil {
+		return emis.Result{}, err
+	}
+	own, err := a.h.Bridge.Own().AttachRead(ctx, tenant, at)
+	if err != nil {
+		return emis.Result{}, err
+	}
+	// The one check only the bridge can make: the visa names another passport.
+	for _, w := range own.Warnings {
+		if w.Code == bridge.WarnVisaPassport {
+			res.Warnings = append(res.Warnings, w)
+		}
+	}
+	return res, nil
 }
 
 func (h *Hub) bridgeSOAP() []*soap.Service {

@@ -3,6 +3,7 @@ package hub_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/stykovka/stykovka/internal/app"
 	"github.com/stykovka/stykovka/internal/bridge/bridgetest"
 	"github.com/stykovka/stykovka/internal/bridge/wire"
+	"github.com/stykovka/stykovka/internal/emis"
 	"github.com/stykovka/stykovka/internal/emis/hooksig"
 	"github.com/stykovka/stykovka/internal/hub"
 	"github.com/stykovka/stykovka/internal/legal"
@@ -78,6 +80,11 @@ func TestBridgeThroughTheFacade(t *testing.T) {
 		t.Fatalf("enrollment %+v", en.Return_)
 	}
 
+	// The PMS saved the guest: only a saved person's documents go to EMIS.
+	if err := h.Emis.SaveGuest(ctx, "hotel", emis.Guest{PersonID: "160848", BookingID: "473024", Surname: "Schneider"}); err != nil {
+		t.Fatal(err)
+	}
+
 	m, err := regula.Minimize(bytes.NewReader(bridgetest.Sample(t, "passport_chip.json")), regula.MinimizeOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +109,67 @@ func TestBridgeThroughTheFacade(t *testing.T) {
 	if d := docs.Return_; d == nil || d.Surname != "SCHNEIDER" || d.Identity == nil || d.Identity.Number != "C3T9K1L45" {
 		t.Errorf("documents %+v", d)
 	}
+
+	// The read is in the guest's EMIS documents, with the checks' warnings, as the PMS gets them.
+	res, err := h.Emis.GetDocuments(ctx, "hotel", ent.Ref, "160848")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Documents.Identity.Number != "C3T9K1L45" || res.Name.Surname != "SCHNEIDER" || res.Version != 1 || res.BookingID != "473024" ||
+		!hasCode(res.Warnings, "MIGRATION_CARD_REQUIRED") {
+		t.Errorf("EMIS documents %+v", res)
+	}
+
+	upload := func(sample, person string) (int, string) {
+		t.Helper()
+		m, err := regula.Minimize(bytes.NewReader(bridgetest.Sample(t, sample)), regula.MinimizeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tx struct {
+			TransactionInfo struct{ TransactionID string }
+		}
+		_ = json.Unmarshal(bridgetest.Sample(t, sample), &tx)
+		body := bridgetest.Body(t, wire.Upload{TransactionID: tx.TransactionInfo.TransactionID, LegalEntity: ent.Ref,
+			PersonID: person, ReadAt: time.Now(), Result: m.Data})
+		req, _ := http.NewRequest(http.MethodPost, en.Return_.UploadURL, bytes.NewReader(body))
+		req.Header.Set(wire.DeviceHeader, en.Return_.Device.DeviceId)
+		req.Header.Set(hooksig.Header, hooksig.Sign([]byte(en.Return_.Secret), time.Now(), body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(out)
+	}
+	// A read's own warnings (the chip could not be read) travel with the EMIS documents.
+	if err := h.Emis.SaveGuest(ctx, "hotel", emis.Guest{PersonID: "160849"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, out := upload("passport_chip_failed.json", "160849"); st != http.StatusOK || !strings.Contains(out, "CHIP_NOT_READ") {
+		t.Fatalf("chip failed: %d %s", st, out)
+	}
+	res, err = h.Emis.GetDocuments(ctx, "hotel", ent.Ref, "160849")
+	if err != nil || res.Documents.Identity.Latin.Surname != "LEFEVRE" || !hasCode(res.Warnings, "CHIP_NOT_READ") {
+		t.Errorf("EMIS documents %+v %v", res, err)
+	}
+	// A person the PMS never saved is refused, and nothing is kept for it.
+	if st, out := upload("passport_rfid_disagrees.json", "999999"); st != http.StatusBadRequest || !strings.Contains(out, "EMIS_PERSON_NOT_SAVED") {
+		t.Errorf("unsaved person: %d %s", st, out)
+	}
+	if _, err := h.Bridge.GuestDocuments(ctx, "hotel", ent.Ref, "999999"); err == nil {
+		t.Error("the bridge kept a read EMIS refused")
+	}
+}
+
+func hasCode(ws []emis.Warning, code string) bool {
+	for _, w := range ws {
+		if w.Code == code {
+			return true
+		}
+	}
+	return false
 }
 
 func soapCall(t *testing.T, base, user, op, params string, out any) {
