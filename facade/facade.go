@@ -12,10 +12,15 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/stykovka/stykovka/facade/auth"
+	"github.com/stykovka/stykovka/facade/console"
 	"github.com/stykovka/stykovka/facade/hubsvc"
 	"github.com/stykovka/stykovka/facade/odata"
 	"github.com/stykovka/stykovka/facade/soap"
+	"github.com/stykovka/stykovka/internal/apperr"
 	"github.com/stykovka/stykovka/internal/hub"
+	"github.com/stykovka/stykovka/internal/metrics"
+	"github.com/stykovka/stykovka/internal/scheduler"
 )
 
 // Version is the hub's version, set at build time with -ldflags "-X …/facade.Version=…".
@@ -27,6 +32,12 @@ type Options struct {
 	// PublicURL is the base URL clients reach the hub at (e.g. https://hub.example.ru); empty
 	// means "as seen in the request" (Host and X-Forwarded-* headers).
 	PublicURL string
+	// Jobs reports the in-process scheduler's jobs for the console's health page (the local
+	// binary); nil in AWS.
+	Jobs func() []scheduler.Status
+	// Metrics, when set, is served at /metrics in the Prometheus format (the local binary):
+	// to callers on 127.0.0.1 and to admin users' Basic credentials.
+	Metrics *metrics.Registry
 }
 
 // New returns the facade handler.
@@ -45,7 +56,8 @@ func New(o Options) http.Handler {
 	services := h.SOAPServices()
 	ws := soap.NewHandler(soap.Options{
 		Auth: h.Tenants, PublicURL: o.PublicURL, Location: h.Tenants.Location, Clock: d.Clock, Logger: d.Log,
-	}, append(services, hubsvc.New(d.Clock, services...))...)
+	}, append(services, hubsvc.NewWith(hubsvc.Options{Clock: d.Clock, Retention: h.Tenants,
+		Profile: d.Deployment.Profile, PersonalDataAllowed: d.Deployment.PersonalData}, services...))...)
 	mux.Handle("/ws/", ws)
 
 	od := odata.NewHandler(odata.Options{
@@ -56,6 +68,12 @@ func New(o Options) http.Handler {
 	// Webhooks: in AWS the API routes them to their own functions; locally they live here.
 	for pattern, handler := range h.Webhooks() {
 		mux.Handle(pattern, handler)
+	}
+	// The operator console (package console) and, locally, the Prometheus metrics.
+	mux.Handle(console.Prefix, console.New(console.Options{Hub: h, Jobs: o.Jobs, Version: Version, Metrics: o.Metrics != nil}))
+	mux.Handle("GET /console", http.RedirectHandler(console.Home, http.StatusFound))
+	if o.Metrics != nil {
+		mux.Handle("/metrics", metrics.Handler(o.Metrics, adminOnly(h)))
 	}
 	return withRequestLog(d.Log, mux)
 }
@@ -73,6 +91,8 @@ func withRequestLog(log *slog.Logger, next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
+		// Every log line of the request carries the id (metrics.LogHandler reads it from ctx).
+		r = r.WithContext(metrics.WithRequestID(r.Context(), id))
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
 			if v := recover(); v != nil {
@@ -81,11 +101,32 @@ func withRequestLog(log *slog.Logger, next http.Handler) http.Handler {
 					http.Error(rec, "Внутренняя ошибка сервиса", http.StatusInternalServerError)
 				}
 			}
+			surface, service, op := metrics.Route(r)
+			metrics.Requests.Inc(surface, service, op, metrics.HTTPOutcome(rec.status))
+			metrics.RequestSeconds.ObserveSince(start, surface, service, op)
 			log.Info("http", "request_id", id, "method", r.Method, "path", r.URL.Path,
 				"status", rec.status, "ms", time.Since(start).Milliseconds())
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// adminOnly admits a request with an admin user's Basic credentials (any tenant: metrics
+// carry no tenant's data) and answers the others 401 or 403.
+func adminOnly(h *hub.Hub) func(w http.ResponseWriter, r *http.Request) bool {
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		ok := false
+		auth.Basic(h.Tenants, func(w http.ResponseWriter, r *http.Request, e *apperr.Error) {
+			http.Error(w, e.Message, http.StatusUnauthorized)
+		})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if p, _ := auth.FromContext(r.Context()); p.Admin {
+				ok = true
+				return
+			}
+			http.Error(w, "Метрики доступны только администратору", http.StatusForbidden)
+		})).ServeHTTP(w, r)
+		return ok
+	}
 }
 
 type statusRecorder struct {

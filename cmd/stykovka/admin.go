@@ -6,10 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/stykovka/stykovka/internal/app"
+	"github.com/stykovka/stykovka/internal/clock"
 	"github.com/stykovka/stykovka/internal/tenants"
 )
 
@@ -28,6 +29,7 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 	name := fs.String("name", "", "наименование или имя пользователя")
 	tz := fs.String("tz", "Europe/Moscow", "часовой пояс абонента")
 	isAdmin := fs.Bool("admin", false, "права администратора")
+	hours := fs.Int("hours", -1, "срок хранения персональных данных, часов (0 — по умолчанию)")
 	if err := fs.Parse(args[2:]); err != nil {
 		return usageError{err.Error()}
 	}
@@ -38,9 +40,9 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 		return nil
 	}
 
-	deps, err := app.Local(*data, newLogger(io.Discard))
+	deps, err := openDeps(ctx, os.Getenv, *data, "", newLogger(io.Discard), clock.Real{}) // profile.go
 	if err != nil {
-		return fmt.Errorf("открыть папку данных %s (не запущен ли stykovka serve?): %w", *data, err)
+		return fmt.Errorf("%w (не запущен ли stykovka serve?)", err)
 	}
 	defer deps.Close()
 	reg := tenants.New(deps.Store, deps.Clock)
@@ -66,6 +68,11 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", t.ID, t.Name, t.TimeZone)
 		}
 		tw.Flush()
+	case "tenant retention":
+		if err := need("id", *id); err != nil {
+			return err
+		}
+		return tenantRetention(ctx, reg, *id, *hours, stdout) // profile.go
 	case "user add":
 		if err := firstErr(need("tenant", *tenant), need("name", *name)); err != nil {
 			return err

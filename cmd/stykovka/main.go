@@ -14,20 +14,22 @@ import (
 
 	"github.com/stykovka/stykovka/facade"
 	"github.com/stykovka/stykovka/internal/apperr"
+	"github.com/stykovka/stykovka/internal/metrics"
 )
 
 const usage = `Стыковка — интеграционный хаб для 1С и гостиничных PMS.
 
 Использование:
-  stykovka serve [--addr 127.0.0.1:8080] [--data ./var] [--demo] [--public-url URL]
+  stykovka serve [--addr 127.0.0.1:8080] [--data ./var] [--demo] [--public-url URL] [--profile on-prem]
   stykovka admin tenant add --id ID --name NAME [--tz Europe/Moscow] [--data ./var]
   stykovka admin tenant list [--data ./var]
+  stykovka admin tenant retention --id ID [--hours N] [--data ./var]   (срок хранения персональных данных; 0 — по умолчанию)
   stykovka admin user add --tenant ID --name NAME [--admin] [--data ./var]   (пароль со стандартного ввода)
   stykovka admin user passwd --name NAME [--data ./var]                       (пароль со стандартного ввода)
   stykovka admin user delete --name NAME [--data ./var]
   stykovka admin user list --tenant ID [--data ./var]
   stykovka version
-`
+` + novotelecomUsage
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = serve(ctx, args[1:], stdout, stderr)
 	case "admin":
 		err = admin(ctx, args[1:], stdin, stdout)
+	case "novotelecom":
+		err = novotelecomCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "stykovka", facade.Version)
 	case "help", "-h", "--help":
@@ -79,5 +83,6 @@ type usageError struct{ msg string }
 func (u usageError) Error() string { return u.msg }
 
 func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Lines logged with a request's context carry its id (request_id).
+	return slog.New(metrics.LogHandler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})))
 }

@@ -8,14 +8,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/stykovka/stykovka/facade"
-	"github.com/stykovka/stykovka/internal/app"
 	"github.com/stykovka/stykovka/internal/clock"
 	"github.com/stykovka/stykovka/internal/hub"
+	"github.com/stykovka/stykovka/internal/metrics"
 	"github.com/stykovka/stykovka/internal/scheduler"
 )
 
@@ -27,6 +28,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	demo := fs.Bool("demo", false, "демо-режим: абонент demo, симуляторы внешних систем")
 	publicURL := fs.String("public-url", "", "внешний адрес хаба для WSDL (по умолчанию — из запроса)")
 	clockSpeed := fs.Float64("clock-speed", 1, "ускорение часов хаба и симуляторов (демо: 10 — минута СЭП за 6 секунд)")
+	profile := addProfileFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -35,9 +37,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *clockSpeed > 1 {
 		clk = clock.NewScaled(*clockSpeed)
 	}
-	deps, err := app.LocalWithClock(*data, log, clk)
+	deps, err := openDeps(ctx, os.Getenv, *data, *profile, log, clk) // profile.go
 	if err != nil {
-		return fmt.Errorf("открыть папку данных %s: %w", *data, err)
+		return err
 	}
 	defer deps.Close()
 
@@ -50,7 +52,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		base = strings.TrimRight(*publicURL, "/")
 	}
 
-	cfg := hub.Config{PublicURL: base}
+	// Where the outside systems are: the STYKOVKA_* variables of the Lambda functions (on-prem:
+	// /etc/stykovka/stykovka.env); the demo points them at its simulators.
+	cfg := hub.ConfigFromEnv(os.Getenv)
+	cfg.PublicURL = base
 	d := &demoEnv{dataDir: *data, clk: clk}
 	defer d.stop()
 	if *demo {
@@ -71,8 +76,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	// The in-process scheduler stands in for EventBridge Scheduler; each run is counted and
+	// timed (internal/metrics), and the console's health page shows the jobs' state.
+	sched := scheduler.New(deps.Clock, log)
+	for _, j := range h.Jobs() {
+		sched.Add(j.Name, j.Every, metrics.Job(j.Name, j.Run))
+	}
+
 	srv := &http.Server{
-		Handler: facade.New(facade.Options{Hub: h, PublicURL: *publicURL}),
+		Handler: facade.New(facade.Options{Hub: h, PublicURL: *publicURL, Jobs: sched.Jobs, Metrics: metrics.Default}),
 		// Bounded times: a slow or stuck client cannot hold a connection forever.
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -81,17 +93,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 
-	// The in-process scheduler stands in for EventBridge Scheduler.
-	sched := scheduler.New(deps.Clock, log)
-	for _, j := range h.Jobs() {
-		sched.Add(j.Name, j.Every, j.Run)
-	}
 	schedCtx, stopSched := context.WithCancel(context.Background())
 	schedDone := make(chan struct{})
 	go func() { sched.Run(schedCtx, time.Second); close(schedDone) }()
 
 	abs, _ := filepath.Abs(*data)
-	fmt.Fprintf(stdout, "Стыковка %s запущена (профиль: %s, данные: %s)\n", facade.Version, deps.Profile, abs)
+	fmt.Fprintf(stdout, "Стыковка %s запущена (профиль: %s, данные: %s)\n", facade.Version, deps.Deployment.Profile, abs)
+	announceProfile(stdout, deps, h)
 	if *clockSpeed > 1 {
 		fmt.Fprintf(stdout, "  Часы ускорены в %g раз (--clock-speed)\n", *clockSpeed)
 	}
@@ -101,6 +109,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "                %s/ws/%s?wsdl\n", base, svc.Name)
 	}
 	fmt.Fprintf(stdout, "  OData (1С):   %s/odata/standard.odata/\n", base)
+	fmt.Fprintf(stdout, "  Консоль:      %s/console/ (пользователи абонента; метрики: %s/metrics)\n", base, base)
 	if *demo {
 		fmt.Fprintf(stdout, "  Демо-абонент: %s; пользователи %s / %s и %s / %s\n",
 			demoTenant, demoUser, demoPassword, demoUser1C, demoPassword)

@@ -80,7 +80,7 @@ func expect(t *testing.T, name string, res map[string]any, want map[string]strin
 var common = map[string]string{
 	"ping":                wantPong,
 	"versions.0.Service":  "Hub",
-	"versions.0.Version":  "1.0",
+	"versions.0.Version":  "1.1",
 	"versions.1.Service":  "Probe",
 	"versions.1.Version":  "2.1",
 	"versions.2":          "<nil>",

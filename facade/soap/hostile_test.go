@@ -117,7 +117,7 @@ func TestCaptured1CRequest(t *testing.T) {
 	host := strings.TrimPrefix(srv.URL, "http://")
 	for _, op := range []struct{ body, want string }{
 		{`<m:Ping xmlns:m="http://stykovka.ru/hub"/>`, `<m:return xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` + wantPong + `</m:return>`},
-		{`<m:GetVersions xmlns:m="http://stykovka.ru/hub"/>`, `<m:Item><m:Service>Hub</m:Service><m:Version>1.0</m:Version></m:Item>`},
+		{`<m:GetVersions xmlns:m="http://stykovka.ru/hub"/>`, `<m:Item><m:Service>Hub</m:Service><m:Version>1.1</m:Version></m:Item>`},
 	} {
 		action := "Ping"
 		if strings.Contains(op.body, "GetVersions") {

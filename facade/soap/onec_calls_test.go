@@ -125,7 +125,7 @@ func TestONEC09_ResponseShapeLike1C(t *testing.T) {
 	}
 	wantVersions := `<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Header/><soap:Body>` +
 		`<m:GetVersionsResponse xmlns:m="http://stykovka.ru/hub"><m:return xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` +
-		`<m:Item><m:Service>Hub</m:Service><m:Version>1.0</m:Version></m:Item>` +
+		`<m:Item><m:Service>Hub</m:Service><m:Version>1.1</m:Version></m:Item>` +
 		`<m:Item><m:Service>Probe</m:Service><m:Version>2.1</m:Version></m:Item>` +
 		`</m:return></m:GetVersionsResponse></soap:Body></soap:Envelope>`
 	if r := call(t, srv.URL+"/ws/Hub", 12, `<m:GetVersions xmlns:m="`+hubNS+`"/>`); r.body != wantVersions {

@@ -280,7 +280,7 @@ func TestONEC02_OneInlineSchemaIn1CStyle(t *testing.T) {
 // hubOps are do-nothing operations for WSDL checks.
 func hubOps() map[string]soap.Operation {
 	nop := func(context.Context, *soap.Call) (any, error) { return nil, nil }
-	return map[string]soap.Operation{"Ping": nop, "GetVersions": nop}
+	return map[string]soap.Operation{"Ping": nop, "GetVersions": nop, "GetRetention": nop, "SetRetention": nop}
 }
 
 func TestONEC03_DocumentLiteralWrapped(t *testing.T) {

@@ -22,15 +22,17 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/stykovka/stykovka/functions/internal/lambdaio"
 	"github.com/stykovka/stykovka/internal/app"
 	"github.com/stykovka/stykovka/internal/emis/hooksig"
 	"github.com/stykovka/stykovka/internal/hub"
+	"github.com/stykovka/stykovka/internal/metrics"
 )
 
 const job = "emis-callback"
 
 func main() {
-	log := lambdacontext.NewLogger().With("job", job)
+	log := metrics.NewLogger(lambdacontext.NewLogger()).With("job", job)
 	deps, err := app.FromEnv(context.Background(), os.Getenv, log)
 	if err != nil {
 		log.Error("init failed", "err", err)
@@ -41,7 +43,8 @@ func main() {
 		log.Error("init failed", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(newHandler(h))
+	// Each invocation leaves its metrics as CloudWatch EMF lines (lambdaio.Flushed).
+	lambda.Start(lambdaio.Flushed(job, newHandler(h)))
 }
 
 // newHandler returns the function's handler. The webhook handlers keep no per-request state,

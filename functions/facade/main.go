@@ -13,15 +13,17 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/stykovka/stykovka/facade"
+	"github.com/stykovka/stykovka/functions/internal/lambdaio"
 	"github.com/stykovka/stykovka/internal/app"
 	"github.com/stykovka/stykovka/internal/hub"
+	"github.com/stykovka/stykovka/internal/metrics"
 )
 
 // EnvPublicURL names the base URL clients reach the hub at (see facade.Options.PublicURL).
 const EnvPublicURL = "STYKOVKA_PUBLIC_URL"
 
 func main() {
-	log := lambdacontext.NewLogger().With("job", "facade")
+	log := metrics.NewLogger(lambdacontext.NewLogger()).With("job", "facade")
 	deps, err := app.FromEnv(context.Background(), os.Getenv, log)
 	if err != nil {
 		log.Error("init failed", "err", err)
@@ -32,7 +34,8 @@ func main() {
 		log.Error("init failed", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(newHandler(h, os.Getenv(EnvPublicURL)))
+	// Each invocation leaves its metrics as CloudWatch EMF lines (lambdaio.Flushed).
+	lambda.Start(lambdaio.Flushed("facade", newHandler(h, os.Getenv(EnvPublicURL))))
 }
 
 // newHandler returns the function's handler. The facade and the adapter keep no per-request

@@ -16,10 +16,11 @@ import (
 	"github.com/stykovka/stykovka/internal/app"
 	"github.com/stykovka/stykovka/internal/apperr"
 	"github.com/stykovka/stykovka/internal/hub"
+	"github.com/stykovka/stykovka/internal/metrics"
 )
 
 func main() {
-	log := lambdacontext.NewLogger().With("job", "hub-jobs")
+	log := metrics.NewLogger(lambdacontext.NewLogger()).With("job", "hub-jobs")
 	deps, err := app.FromEnv(context.Background(), os.Getenv, log)
 	if err != nil {
 		log.Error("init failed", "err", err)
@@ -30,7 +31,18 @@ func main() {
 		log.Error("init failed", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(newHandler(h.Jobs()))
+	// Each invocation leaves its metrics as CloudWatch EMF lines (lambdaio.Flushed).
+	lambda.Start(lambdaio.FlushedErr("hub-jobs", newHandler(countedJobs(h.Jobs()))))
+}
+
+// countedJobs counts and times each run of a job (stykovka_job_runs_total, …).
+func countedJobs(jobs []hub.Job) []hub.Job {
+	out := make([]hub.Job, len(jobs))
+	for i, j := range jobs {
+		j.Run = metrics.Job(j.Name, j.Run)
+		out[i] = j
+	}
+	return out
 }
 
 // newHandler runs the job the event names. It keeps no state between invocations.

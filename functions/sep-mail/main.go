@@ -24,15 +24,17 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/stykovka/stykovka/functions/internal/lambdaio"
 	"github.com/stykovka/stykovka/internal/app"
 	"github.com/stykovka/stykovka/internal/apperr"
 	"github.com/stykovka/stykovka/internal/hub"
+	"github.com/stykovka/stykovka/internal/metrics"
 )
 
 const job = "sep-mail"
 
 func main() {
-	log := lambdacontext.NewLogger().With("job", job)
+	log := metrics.NewLogger(lambdacontext.NewLogger()).With("job", job)
 	deps, err := app.FromEnv(context.Background(), os.Getenv, log)
 	if err != nil {
 		log.Error("init failed", "err", err)
@@ -43,7 +45,8 @@ func main() {
 		log.Error("init failed", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(newHandler(h, os.Getenv(app.EnvBucket)))
+	// Each invocation leaves its metrics as CloudWatch EMF lines (lambdaio.Flushed).
+	lambda.Start(lambdaio.FlushedErr(job, newHandler(h, os.Getenv(app.EnvBucket))))
 }
 
 // ErrBucket refuses an event of another bucket than the hub's (a wiring mistake).

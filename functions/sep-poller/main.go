@@ -18,12 +18,13 @@ import (
 	"github.com/stykovka/stykovka/functions/internal/lambdaio"
 	"github.com/stykovka/stykovka/internal/app"
 	"github.com/stykovka/stykovka/internal/hub"
+	"github.com/stykovka/stykovka/internal/metrics"
 )
 
 const job = hub.SepPollerJob
 
 func main() {
-	log := lambdacontext.NewLogger().With("job", job)
+	log := metrics.NewLogger(lambdacontext.NewLogger()).With("job", job)
 	deps, err := app.FromEnv(context.Background(), os.Getenv, log)
 	if err != nil {
 		log.Error("init failed", "err", err)
@@ -34,7 +35,8 @@ func main() {
 		log.Error("init failed", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(newHandler(h))
+	// Each invocation leaves its metrics as CloudWatch EMF lines (lambdaio.Flushed).
+	lambda.Start(lambdaio.FlushedErr(job, newHandler(h)))
 }
 
 // newHandler returns the function's handler; it keeps no state, so concurrent invocations are

@@ -61,8 +61,3 @@ func As(err error) *Error {
 	}
 	return &Error{Kind: Internal, Code: "INTERNAL", Message: "Внутренняя ошибка сервиса", Err: err}
 }
-
-// NotImplementedYet is the one stub answer allowed: a job that a later issue fills.
-func NotImplementedYet(job string) *Error {
-	return New(NotImplemented, "NOT_IMPLEMENTED", "Функция «"+job+"» ещё не реализована")
-}

@@ -118,12 +118,32 @@ func cloneDocs(d Documents) Documents {
 }
 
 // docRecord is the stored form of a person's documents for one legal entity.
+//
+// Version is the hub's number of the stored state: the version the PMS sees, the delivery id
+// is derived from. Versions come from EMIS (callbacks and pulls) and from scanned reads
+// (AttachRead, local versions); Emis is the highest EMIS version applied, which is what an
+// EMIS version is compared with and what pulls ask "changes since". An EMIS version gets its
+// own number unless a local version already took it or a higher one: then it takes the next
+// number. Records written before local versions existed have no Emis (nil): their Version is
+// EMIS's.
 type docRecord struct {
 	Version   int64     `json:"v"`
+	Emis      *int64    `json:"ev,omitempty"`
 	SavedAt   time.Time `json:"at"`
 	SessionID string    `json:"s,omitempty"`
 	BookingID string    `json:"b,omitempty"`
 	Docs      Documents `json:"d"` // sealed field by field
+	// Scan is set while the stored state holds parts of scanned reads (a later EMIS version
+	// replaces the documents and drops it).
+	Scan *scanRecord `json:"scan,omitempty"`
+}
+
+// emisVersion is the highest EMIS version applied.
+func (r docRecord) emisVersion() int64 {
+	if r.Emis == nil {
+		return r.Version
+	}
+	return *r.Emis
 }
 
 // Attributes of a document item: the stored version, the version whose delivery is queued
@@ -143,33 +163,54 @@ type applied struct {
 	changed bool
 }
 
-// apply stores version v of a person's documents unless the stored version is the same or
-// newer: applying a version twice changes nothing.
+// apply stores EMIS version v of a person's documents unless the stored EMIS version is the
+// same or newer: applying a version twice changes nothing.
 func (s *Service) apply(ctx context.Context, ts store.Store, tenant, legal, person string, v Version, keep time.Duration) (applied, error) {
+	return s.write(ctx, ts, tenant, legal, person, keep, func(old *docRecord) (docRecord, Documents, error) {
+		if old != nil && v.Number <= old.emisVersion() {
+			return docRecord{}, Documents{}, errUnchanged
+		}
+		ev := v.Number
+		rec := docRecord{Version: v.Number, Emis: &ev, SavedAt: v.SavedAt.UTC(), SessionID: v.SessionID, BookingID: v.BookingID}
+		if old != nil && old.Version >= rec.Version {
+			rec.Version = old.Version + 1 // a local version took the number
+		}
+		return rec, v.Documents, nil
+	})
+}
+
+// write stores the next state of a person's documents: next gets the stored record (nil for
+// none) and returns the new record and its documents in the clear (sealed here), or
+// errUnchanged to keep the stored one. It is the one place where documents are sealed and
+// stored.
+func (s *Service) write(ctx context.Context, ts store.Store, tenant, legal, person string, keep time.Duration,
+	next func(old *docRecord) (docRecord, Documents, error)) (applied, error) {
 	var cur *store.Item
 	it, err := store.Mutate(ctx, ts, pkPerson+person, skDocs+legal, func(c *store.Item) (store.Item, error) {
 		cur = c
+		var old *docRecord
 		if c != nil {
-			var old docRecord
-			if err := json.Unmarshal(c.Data, &old); err != nil {
+			old = new(docRecord)
+			if err := json.Unmarshal(c.Data, old); err != nil {
 				return store.Item{}, err
 			}
-			if v.Number <= old.Version {
-				return store.Item{}, errUnchanged
-			}
 		}
-		sealed, err := s.sealDocs(ctx, tenant, legal, person, v.Documents)
+		rec, docs, err := next(old)
 		if err != nil {
 			return store.Item{}, err
 		}
-		rec := docRecord{Version: v.Number, SavedAt: v.SavedAt.UTC(), SessionID: v.SessionID, BookingID: v.BookingID, Docs: sealed}
+		sealed, err := s.sealDocs(ctx, tenant, legal, person, docs)
+		if err != nil {
+			return store.Item{}, err
+		}
+		rec.Docs = sealed
 		data, err := json.Marshal(rec)
 		if err != nil {
 			return store.Item{}, err
 		}
 		return store.Item{
 			GSI2PK: gsiDocs, GSI2SK: person + "#" + legal,
-			Attrs:     map[string]string{attrVersion: strconv.FormatInt(v.Number, 10)},
+			Attrs:     map[string]string{attrVersion: strconv.FormatInt(rec.Version, 10)},
 			Data:      data,
 			ExpiresAt: s.clk.Now().Add(keep),
 		}, nil
@@ -219,6 +260,7 @@ func (s *Service) result(ctx context.Context, tenant string, le LegalEntity, per
 	if warns == nil {
 		warns = []Warning{}
 	}
+	warns = append(warns, rec.Scan.warnings()...)
 	return Result{
 		LegalEntity: le.Ref, PersonID: person, BookingID: rec.BookingID, Version: rec.Version,
 		SavedAt: rec.SavedAt, Script: script, Name: name, Documents: docs, Warnings: warns,
@@ -294,7 +336,7 @@ func (s *Service) pull(ctx context.Context, ts store.Store, tenant string, conf 
 	if err != nil {
 		return rec, err
 	}
-	versions, err := s.emis.Changes(ctx, acct, person, rec.Version)
+	versions, err := s.emis.Changes(ctx, acct, person, rec.emisVersion())
 	if err != nil {
 		return rec, upstreamError(err)
 	}
@@ -304,13 +346,17 @@ func (s *Service) pull(ctx context.Context, ts store.Store, tenant string, conf 
 			latest = &versions[i]
 		}
 	}
-	if latest == nil || latest.Number <= rec.Version {
+	if latest == nil || latest.Number <= rec.emisVersion() {
 		return rec, nil
 	}
 	if err := s.valid.Struct(latest); err != nil {
 		return rec, apperr.Wrap(err, apperr.Internal, "EMIS_DATA_INVALID", "EMIS вернул документы в неверном формате")
 	}
-	a, err := s.apply(ctx, ts, tenant, legal, person, *latest, retention(conf.settingsRecord))
+	keep, err := s.keep(ctx, tenant, conf)
+	if err != nil {
+		return rec, err
+	}
+	a, err := s.apply(ctx, ts, tenant, legal, person, *latest, keep)
 	if err != nil {
 		return rec, err
 	}

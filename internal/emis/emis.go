@@ -130,6 +130,17 @@ type Options struct {
 	CallbackURL string
 	// Zone decides what "today" is for expiry checks; nil is Moscow time (UTC+3).
 	Zone *time.Location
+	// Retention is the tenant's retention of personal data, the one setting of the hub
+	// (tenants.Registry); Configure's Retention then changes it there. Nil: the tenant's EMIS
+	// settings keep their own.
+	Retention RetentionSource
+}
+
+// RetentionSource gives and changes a tenant's retention of personal data; *tenants.Registry
+// implements it.
+type RetentionSource interface {
+	Retention(ctx context.Context, tenant string) (time.Duration, error)
+	SetRetention(ctx context.Context, tenant string, d time.Duration) (time.Duration, error)
 }
 
 // Service is the EMIS domain. It is safe for concurrent use.
@@ -143,6 +154,7 @@ type Service struct {
 	sender      Sender
 	callbackURL *url.URL
 	zone        *time.Location
+	ret         RetentionSource
 	valid       *validator.Validate
 }
 
@@ -164,7 +176,7 @@ func New(o Options) (*Service, error) {
 	return &Service{
 		st: o.Store, seal: o.Sealer, clk: o.Clock, log: o.Log.With("domain", "emis"),
 		legal: o.Legal, emis: o.EMIS, sender: o.Sender, callbackURL: cb, zone: o.Zone,
-		valid: newValidator(),
+		ret: o.Retention, valid: newValidator(),
 	}, nil
 }
 

@@ -49,6 +49,10 @@ func (s *Service) SaveGuest(ctx context.Context, tenant string, g Guest) error {
 	if err != nil {
 		return err
 	}
+	keep, err := s.keep(ctx, tenant, conf)
+	if err != nil {
+		return err
+	}
 	rec := guestRecord{BookingID: g.BookingID, SavedAt: s.clk.Now().UTC()}
 	if g.Surname != "" {
 		b, err := s.seal.Seal(ctx, tenant, purpose(kindName, "guest", g.PersonID), []byte(g.Surname))
@@ -59,7 +63,7 @@ func (s *Service) SaveGuest(ctx context.Context, tenant string, g Guest) error {
 	}
 	data, _ := json.Marshal(rec)
 	_, err = ts.Put(ctx, store.Item{PK: pkPerson + g.PersonID, SK: skGuest, Data: data,
-		ExpiresAt: s.clk.Now().Add(retention(conf.settingsRecord))})
+		ExpiresAt: s.clk.Now().Add(keep)})
 	if err != nil {
 		return storeError(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stykovka/stykovka/internal/apperr"
 	"github.com/stykovka/stykovka/internal/emis/hooksig"
+	"github.com/stykovka/stykovka/internal/metrics"
 	"github.com/stykovka/stykovka/internal/store"
 )
 
@@ -90,8 +91,10 @@ func (s *Service) HandleEmisCallback(ctx context.Context, tenant, header string,
 			undo()
 		}
 		s.log.WarnContext(ctx, "emis callback failed", "tenant", tenant, "code", e.Code)
+		metrics.Event("emis", "callback", metrics.Outcome(err))
 		return CallbackResult{}, err
 	}
+	metrics.Event("emis", "callback", "ok")
 	return res, nil
 }
 
@@ -126,23 +129,35 @@ func (s *Service) callback(ctx context.Context, ts store.Store, tenant string, c
 	if v.BookingID == "" {
 		v.BookingID = sess.BookingID
 	}
-	a, err := s.apply(ctx, ts, tenant, sess.Legal, sess.PersonID, v, retention(conf.settingsRecord))
+	keep, err := s.keep(ctx, tenant, conf)
+	if err != nil {
+		return CallbackResult{}, err
+	}
+	a, err := s.apply(ctx, ts, tenant, sess.Legal, sess.PersonID, v, keep)
 	if err != nil {
 		return CallbackResult{}, err
 	}
 	s.log.InfoContext(ctx, "emis callback", "tenant", tenant, "legal", sess.Legal, "session", cb.SessionID,
 		"version", v.Number, "stored", a.rec.Version, "changed", a.changed)
-	if err := s.queue(ctx, ts, conf, sess.Legal, sess.PersonID, a); err != nil {
+	delivered, err := s.queueAndPush(ctx, tenant, ts, conf, sess.Legal, sess.PersonID, a)
+	if err != nil {
 		return CallbackResult{}, err
 	}
-	res := CallbackResult{Version: a.rec.Version, Changed: a.changed}
-	if a.changed && conf.PMSWebhookURL != "" && s.sender != nil {
-		// First attempt now, so the PMS has the data while the operator is still at the desk;
-		// failures are left to DeliverDue.
-		out, err := s.deliver(ctx, tenant, ts, deliveryID(sess.Legal, sess.PersonID, a.rec.Version))
-		res.Delivered = err == nil && out == outcomeDelivered
+	return CallbackResult{Version: a.rec.Version, Changed: a.changed, Delivered: delivered}, nil
+}
+
+// queueAndPush queues the delivery of a stored version to the PMS and, when the version is
+// new, makes the first attempt now, so the PMS has the data while the operator is still at
+// the desk; failures are left to DeliverDue. It reports whether that attempt delivered.
+func (s *Service) queueAndPush(ctx context.Context, tenant string, ts store.Store, conf tenantConf, legal, person string, a applied) (bool, error) {
+	if err := s.queue(ctx, ts, conf, legal, person, a); err != nil {
+		return false, err
 	}
-	return res, nil
+	if !a.changed || conf.PMSWebhookURL == "" || s.sender == nil {
+		return false, nil
+	}
+	out, err := s.deliver(ctx, tenant, ts, deliveryID(legal, person, a.rec.Version))
+	return err == nil && out == outcomeDelivered, nil
 }
 
 // PMS messages (PMS → hub, POST /hooks/pms, signed with the tenant's PMS inbound secret).

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stykovka/stykovka/internal/apperr"
 	"github.com/stykovka/stykovka/internal/emis/hooksig"
+	"github.com/stykovka/stykovka/internal/metrics"
 	"github.com/stykovka/stykovka/internal/store"
 )
 
@@ -143,7 +144,7 @@ func (s *Service) deliver(ctx context.Context, tenant string, ts store.Store, id
 		if err := ts.Delete(ctx, pkOutbox, id); err != nil {
 			return 0, storeError(err)
 		}
-		s.delivered(ctx, ts, conf, rec, ver)
+		s.delivered(ctx, tenant, ts, conf, rec, ver)
 		s.log.InfoContext(ctx, "pms delivery", "tenant", tenant, "delivery", id, "version", rec.Version, "attempt", rec.Attempts)
 		return outcomeDelivered, nil
 	}
@@ -194,12 +195,16 @@ func (s *Service) deliveryBody(ctx context.Context, tenant string, ts store.Stor
 	return body, doc.Version, err
 }
 
-// delivered marks the document item: the retention now runs from the delivery.
-func (s *Service) delivered(ctx context.Context, ts store.Store, conf tenantConf, rec outboxRecord, ver int64) {
+// delivered marks the document item: the retention now runs from the delivery. When the
+// retention cannot be read, the item keeps the expiry it got when stored (the shorter one).
+func (s *Service) delivered(ctx context.Context, tenant string, ts store.Store, conf tenantConf, rec outboxRecord, ver int64) {
 	v := strconv.FormatInt(ver, 10)
-	exp := s.clk.Now().Add(retention(conf.settingsRecord))
-	_, _ = ts.Update(ctx, pkPerson+rec.PersonID, skDocs+rec.Legal,
-		store.Update{SetAttrs: map[string]string{attrDelivered: v}, ExpiresAt: &exp}, store.AttrEquals(attrVersion, v))
+	u := store.Update{SetAttrs: map[string]string{attrDelivered: v}}
+	if keep, err := s.keep(ctx, tenant, conf); err == nil {
+		exp := s.clk.Now().Add(keep)
+		u.ExpiresAt = &exp
+	}
+	_, _ = ts.Update(ctx, pkPerson+rec.PersonID, skDocs+rec.Legal, u, store.AttrEquals(attrVersion, v))
 }
 
 // DeliveryReport counts what DeliverDue did.
@@ -232,10 +237,13 @@ func (s *Service) DeliverDue(ctx context.Context, tenant string) (DeliveryReport
 			switch out {
 			case outcomeDelivered:
 				rep.Delivered++
+				metrics.Event("emis", "delivery", "delivered")
 			case outcomeRetry:
 				rep.Retried++
+				metrics.Event("emis", "delivery", "retried")
 			case outcomeDead:
 				rep.Dead++
+				metrics.Event("emis", "delivery", "dead")
 			}
 		}
 		if page.Next == "" {

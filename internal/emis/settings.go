@@ -123,6 +123,13 @@ func (s *Service) Configure(ctx context.Context, tenant string, c Config) (Setti
 			return Settings{}, err
 		}
 	}
+	if c.Retention != nil && s.ret != nil {
+		// The hub's one setting, shared with the other modules.
+		if _, err := s.ret.SetRetention(ctx, tenant, *c.Retention); err != nil {
+			return Settings{}, err
+		}
+		c.Retention = nil
+	}
 	it, err := store.Mutate(ctx, ts, pkConf, skConf, func(cur *store.Item) (store.Item, error) {
 		var r settingsRecord
 		if cur != nil {
@@ -162,7 +169,21 @@ func (s *Service) Configure(ctx context.Context, tenant string, c Config) (Setti
 	if err != nil {
 		return Settings{}, storeError(err)
 	}
-	return settingsOf(it)
+	st, err := settingsOf(it)
+	return s.withRetention(ctx, tenant, st, err)
+}
+
+// withRetention puts the hub's retention setting into settings read from the record.
+func (s *Service) withRetention(ctx context.Context, tenant string, st Settings, err error) (Settings, error) {
+	if err != nil || s.ret == nil {
+		return st, err
+	}
+	d, err := s.ret.Retention(ctx, tenant)
+	if err != nil {
+		return Settings{}, storeError(err)
+	}
+	st.Retention = d
+	return st, nil
 }
 
 // Settings returns a tenant's settings (defaults when never configured).
@@ -173,12 +194,13 @@ func (s *Service) Settings(ctx context.Context, tenant string) (Settings, error)
 	}
 	it, err := ts.Get(ctx, pkConf, skConf)
 	if errors.Is(err, store.ErrNotFound) {
-		return Settings{Retention: DefaultRetention}, nil
+		return s.withRetention(ctx, tenant, Settings{Retention: DefaultRetention}, nil)
 	}
 	if err != nil {
 		return Settings{}, storeError(err)
 	}
-	return settingsOf(it)
+	st, err := settingsOf(it)
+	return s.withRetention(ctx, tenant, st, err)
 }
 
 func settingsOf(it store.Item) (Settings, error) {
@@ -197,6 +219,19 @@ func retention(r settingsRecord) time.Duration {
 		return DefaultRetention
 	}
 	return time.Duration(r.RetentionSec) * time.Second
+}
+
+// keep is how long the tenant's personal data stays: the hub's setting (Options.Retention)
+// or, without one, the EMIS settings' own.
+func (s *Service) keep(ctx context.Context, tenant string, conf tenantConf) (time.Duration, error) {
+	if s.ret == nil {
+		return retention(conf.settingsRecord), nil
+	}
+	d, err := s.ret.Retention(ctx, tenant)
+	if err != nil {
+		return 0, storeError(err)
+	}
+	return d, nil
 }
 
 // tenantConf is the settings record with its secrets opened, for internal use only.

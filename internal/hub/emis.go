@@ -69,7 +69,7 @@ func (h *Hub) initEmis() error {
 	svc, err := emis.New(emis.Options{
 		Store: d.Store, Sealer: d.Sealer, Clock: d.Clock, Log: d.Log,
 		Legal: emis.FromLegal(h.Legal), EMIS: client, Sender: webhook.NewSender(h.Cfg.HTTPClient),
-		CallbackURL: callback,
+		CallbackURL: callback, Retention: h.Tenants,
 	})
 	if err != nil {
 		return fmt.Errorf("hub: emis: %w", err)

@@ -5,6 +5,8 @@
 // Each integration keeps its wiring in a file of its own (emis.go, kontur.go, novotelecom.go,
 // sep.go, bridge.go): a config struct, a parts struct embedded in Hub, and the init/soap/sets/jobs
 // methods this file calls. Adding an integration touches only its file and the lists below.
+// retention.go is the hub's own module: the retention of personal data (the retention-sweep
+// job) and the warning about personal data on a profile not allowed for it.
 package hub
 
 import (
@@ -62,7 +64,7 @@ func New(deps *app.Deps, cfg Config) (*Hub, error) {
 		Tenants: tenants.New(deps.Store, deps.Clock),
 		Legal:   legal.New(deps.Store, deps.Sealer, deps.Clock),
 	}
-	for _, init := range []func() error{h.initEmis, h.initKontur, h.initNovotelecom, h.initSep, h.initBridge} {
+	for _, init := range []func() error{h.initEmis, h.initKontur, h.initNovotelecom, h.initSep, h.initBridge, h.initRetention} {
 		if err := init(); err != nil {
 			return nil, err
 		}
@@ -123,7 +125,7 @@ type Job struct {
 // Jobs are the periodic jobs of every integration.
 func (h *Hub) Jobs() []Job {
 	var out []Job
-	for _, f := range []func() []Job{h.emisJobs, h.konturJobs, h.novotelecomJobs, h.sepJobs, h.bridgeJobs} {
+	for _, f := range []func() []Job{h.emisJobs, h.konturJobs, h.novotelecomJobs, h.sepJobs, h.bridgeJobs, h.retentionJobs} {
 		out = append(out, f()...)
 	}
 	return out

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stykovka/stykovka/internal/apperr"
+	"github.com/stykovka/stykovka/internal/metrics"
 	"github.com/stykovka/stykovka/internal/money"
 	"github.com/stykovka/stykovka/internal/store"
 )
@@ -246,6 +247,7 @@ func (s *Service) advance(ctx context.Context, st store.Store, cur record, chang
 		return cur, err
 	}
 	s.log.DebugContext(ctx, "kontur write-off", "request", next.RequestID, "from", cur.data.State, "to", next.State)
+	metrics.Event("kontur", "writeoff", string(next.State))
 	return record{data: next, version: it.Version}, nil
 }
 
@@ -337,6 +339,7 @@ func (s *Service) writeOff(ctx context.Context, tenant string, st store.Store, r
 		return WriteOff{}, unavailable(err)
 	}
 	rec = record{data: d, version: stored.Version}
+	metrics.Event("kontur", "writeoff", string(d.State))
 	if !d.State.pending() {
 		return rec.public(), nil
 	}

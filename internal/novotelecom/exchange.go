@@ -12,6 +12,7 @@ import (
 
 	"github.com/stykovka/stykovka/internal/apperr"
 	"github.com/stykovka/stykovka/internal/blobs"
+	"github.com/stykovka/stykovka/internal/metrics"
 	"github.com/stykovka/stykovka/internal/novotelecom/registry"
 	"github.com/stykovka/stykovka/internal/scheduler"
 	"github.com/stykovka/stykovka/internal/store"
@@ -476,7 +477,9 @@ func (r *run) finish(ctx context.Context, runErr error) (Session, error) {
 		q.Cursor = page.Next
 	}
 	now := r.now()
+	var before sessionRecord // what earlier runs of the session counted, for the metrics
 	sess, err := r.updateSession(ctx, r.ts, r.session, func(s *sessionRecord) bool {
+		before = *s
 		s.Sent, s.Received, s.Awaiting, s.Rejected, s.Answers, s.Errors, s.Details =
 			c.Sent, c.Received, c.Awaiting, c.Rejected, c.Answers, c.Errors, c.Details
 		s.Duplicates += r.dups
@@ -499,6 +502,11 @@ func (r *run) finish(ctx context.Context, runErr error) (Session, error) {
 	if err != nil {
 		return Session{}, storeErr(err, "сеанс обмена")
 	}
+	metrics.Event("novotelecom", "session", string(sess.State))
+	metrics.EventN("novotelecom", "file", "sent", sess.Sent-before.Sent)
+	metrics.EventN("novotelecom", "file", "received", sess.Received-before.Received)
+	metrics.EventN("novotelecom", "file", "awaiting", sess.Awaiting-before.Awaiting)
+	metrics.EventN("novotelecom", "file", "error", sess.Errors-before.Errors)
 	if runErr != nil {
 		ae := apperr.As(runErr)
 		_ = r.addError(ctx, r.ts, ErrorEntry{ID: "session-" + r.session, Line: -1,

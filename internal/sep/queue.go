@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stykovka/stykovka/internal/apperr"
+	"github.com/stykovka/stykovka/internal/metrics"
 	"github.com/stykovka/stykovka/internal/store"
 )
 
@@ -224,6 +225,9 @@ func (s *Service) work(ctx context.Context, tv store.Store, p pointer, cur entry
 		return cur, storeErr(err)
 	}
 	next.Version = stored.Version
+	if next.Status != cur.Status {
+		metrics.Event("sep", "request", statusMetric(next.Status))
+	}
 	if next.Waiting() {
 		_, err = s.putPointer(ctx, p.tenant, next.ID, next.Due, store.VersionIs(p.version))
 	} else {
@@ -234,6 +238,21 @@ func (s *Service) work(ctx context.Context, tv store.Store, p pointer, cur entry
 		s.log.Warn("sep: due pointer not moved", "tenant", p.tenant, "entry", next.ID, "err", err)
 	}
 	return next, nil
+}
+
+// statusMetric names a status for metrics (ASCII label values).
+func statusMetric(s Status) string {
+	switch s {
+	case StatusXMLError:
+		return "xml_error"
+	case StatusRequestError:
+		return "request_error"
+	case StatusQueued:
+		return "queued"
+	case StatusAnswered:
+		return "answered"
+	}
+	return "pending"
 }
 
 // step makes one call for the entry and computes its next state; effects, when not nil,

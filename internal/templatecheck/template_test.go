@@ -264,6 +264,9 @@ func TestSchedules(t *testing.T) {
 	if got := scheduled["hub-jobs/emis-deliver"]; got != "rate(1 minute)" {
 		t.Errorf("emis-deliver runs on %q, want rate(1 minute): PMS deliveries are retried from 30 s on", got)
 	}
+	if got := scheduled["hub-jobs/retention-sweep"]; got != "rate(1 hour)" {
+		t.Errorf("retention-sweep runs on %q, want rate(1 hour): expired personal-data files go within the hour", got)
+	}
 }
 
 // checkScheduleInput compares a schedule's Input with events/<job>.json, the sample the
@@ -317,7 +320,8 @@ func TestPoliciesNameOnlyWhatEachJobNeeds(t *testing.T) {
 		"novotelecom-exchange": {"t/*/novotelecom/*"},
 		"sep-poller":           {"t/*/sep/*"},
 		"sep-mail":             {"mail/*", "t/*/sep/*"},
-		"hub-jobs":             nil,
+		// retention-sweep deletes expired personal-data files (internal/retention.Systems).
+		"hub-jobs": personalDataPrefixes(),
 	}
 	wantSend := map[string][]string{} // sqs:SendMessage beyond the own dead-letter queue
 	queues := tp.ofType("AWS::SQS::Queue")
@@ -433,13 +437,15 @@ func TestHTTPAPI(t *testing.T) {
 	tp := load(t)
 	jobs := tp.functions(t)
 	wantRoutes := map[string]string{
-		"ANY /ws":             "facade",
-		"ANY /ws/{proxy+}":    "facade",
-		"ANY /odata/{proxy+}": "facade",
-		"GET /healthz":        "facade",
-		"POST /hooks/emis":    "emis-callback",
-		"POST /hooks/pms":     "emis-callback",
-		"POST /bridge/reads":  "bridge-ingest",
+		"ANY /ws":               "facade",
+		"ANY /ws/{proxy+}":      "facade",
+		"ANY /odata/{proxy+}":   "facade",
+		"GET /healthz":          "facade",
+		"GET /console":          "facade",
+		"ANY /console/{proxy+}": "facade",
+		"POST /hooks/emis":      "emis-callback",
+		"POST /hooks/pms":       "emis-callback",
+		"POST /bridge/reads":    "bridge-ingest",
 	}
 	integrationJob := map[string]string{}
 	for _, name := range tp.ofType("AWS::ApiGatewayV2::Integration") {

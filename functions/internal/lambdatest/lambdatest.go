@@ -5,19 +5,14 @@ package lambdatest
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/stykovka/stykovka/internal/app"
-	"github.com/stykovka/stykovka/internal/apperr"
 	"github.com/stykovka/stykovka/internal/hub"
 )
 
@@ -87,42 +82,5 @@ func RepoRoot(t testing.TB) string {
 			t.Fatal("go.mod not found above the working directory")
 		}
 		dir = parent
-	}
-}
-
-// WantNotImplementedResponse checks that out is the webhook answer to a job not built yet: a
-// 501 with a JSON body carrying the code NOT_IMPLEMENTED and the Russian message.
-func WantNotImplementedResponse(t testing.TB, out []byte, job string) {
-	t.Helper()
-	var resp events.APIGatewayV2HTTPResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
-		t.Fatalf("response: %v: %s", err, out)
-	}
-	if resp.StatusCode != http.StatusNotImplemented {
-		t.Errorf("status %d, want 501", resp.StatusCode)
-	}
-	if ct := resp.Headers["Content-Type"]; !strings.HasPrefix(ct, "application/json") {
-		t.Errorf("Content-Type %q, want JSON", ct)
-	}
-	var body struct{ Code, Message string }
-	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
-		t.Fatalf("body: %v: %s", err, resp.Body)
-	}
-	want := apperr.NotImplementedYet(job)
-	if body.Code != want.Code || body.Message != want.Message {
-		t.Errorf("body %+v, want code %s and message %q", body, want.Code, want.Message)
-	}
-}
-
-// WantNotImplementedError checks that err is the refusal of a job not built yet: an apperr
-// with the code NOT_IMPLEMENTED naming the job.
-func WantNotImplementedError(t testing.TB, err error, job string) {
-	t.Helper()
-	var e *apperr.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error %v, want an *apperr.Error", err)
-	}
-	if want := apperr.NotImplementedYet(job); e.Code != want.Code || e.Message != want.Message {
-		t.Errorf("error %s %q, want %s %q", e.Code, e.Message, want.Code, want.Message)
 	}
 }

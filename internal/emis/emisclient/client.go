@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stykovka/stykovka/internal/emis"
+	"github.com/stykovka/stykovka/internal/metrics"
 )
 
 // Limits.
@@ -87,7 +88,12 @@ func (c *Client) Changes(ctx context.Context, a emis.Account, personID string, s
 	return vs, nil
 }
 
-func (c *Client) do(ctx context.Context, a emis.Account, method, u string, body []byte, want int, out any) error {
+func (c *Client) do(ctx context.Context, a emis.Account, method, u string, body []byte, want int, out any) (err error) {
+	op := "changes"
+	if method == http.MethodPost {
+		op = "open_session"
+	}
+	defer func(start time.Time) { metrics.Call("emis", op, start, err) }(time.Now())
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
 		return err

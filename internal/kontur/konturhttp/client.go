@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/stykovka/stykovka/internal/kontur"
+	"github.com/stykovka/stykovka/internal/metrics"
 )
 
 // MaxResponse bounds the bytes read from an answer; every valid answer is far smaller.
@@ -111,7 +112,8 @@ func (c *Client) Cancel(ctx context.Context, id string) (kontur.Operation, error
 }
 
 // do sends one request and reads the answer, classifying transport failures.
-func (c *Client) do(ctx context.Context, method, path string, in any) (int, []byte, error) {
+func (c *Client) do(ctx context.Context, method, path string, in any) (_ int, _ []byte, err error) {
+	defer func(start time.Time) { metrics.Call("kontur", opOf(path), start, err) }(time.Now())
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var body io.Reader
@@ -154,6 +156,21 @@ func (c *Client) do(ctx context.Context, method, path string, in any) (int, []by
 		return 0, nil, &kontur.RemoteError{Status: resp.StatusCode, Message: "answer too large", Err: kontur.ErrUncertain}
 	}
 	return resp.StatusCode, b, nil
+}
+
+// opOf names a request for metrics without its ids (and never a card number).
+func opOf(path string) string {
+	switch {
+	case path == "/api/v1/balance":
+		return "balance"
+	case path == "/api/v1/debits":
+		return "debit"
+	case strings.HasSuffix(path, "/cancel"):
+		return "cancel"
+	case strings.HasPrefix(path, "/api/v1/operations/"):
+		return "operation"
+	}
+	return "other"
 }
 
 func transportError(err error, wrote bool) error {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/stykovka/stykovka/internal/apperr"
 	"github.com/stykovka/stykovka/internal/blobs"
+	"github.com/stykovka/stykovka/internal/metrics"
 	"github.com/stykovka/stykovka/internal/novotelecom"
 )
 
@@ -288,7 +289,8 @@ func (k *conn) Delete(ctx context.Context, f novotelecom.RemoteFile) error {
 
 // do sends one request under the per-request timeout. The response body is read by the
 // caller within the same timeout: the context is cancelled when the body is closed.
-func (c *Client) do(ctx context.Context, method, u, token string, body io.Reader, hdr http.Header) (*http.Response, error) {
+func (c *Client) do(ctx context.Context, method, u, token string, body io.Reader, hdr http.Header) (_ *http.Response, err error) {
+	defer func(start time.Time) { metrics.Call("novotelecom", opOf(method, u), start, err) }(time.Now())
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
@@ -308,6 +310,23 @@ func (c *Client) do(ctx context.Context, method, u, token string, body io.Reader
 	}
 	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
+}
+
+// opOf names a request for metrics (until the answer's headers): login, list, upload,
+// download or delete.
+func opOf(method, u string) string {
+	switch method {
+	case http.MethodPost:
+		return "login"
+	case http.MethodPut:
+		return "upload"
+	case http.MethodDelete:
+		return "delete"
+	}
+	if strings.HasSuffix(u, "/files") {
+		return "list"
+	}
+	return "download"
 }
 
 type cancelBody struct {

@@ -25,6 +25,7 @@ import (
 
 	"golang.org/x/text/encoding/htmlindex"
 
+	"github.com/stykovka/stykovka/internal/metrics"
 	"github.com/stykovka/stykovka/internal/sep"
 )
 
@@ -93,7 +94,8 @@ func (c *Client) GetResult(ctx context.Context, queueID string) (sep.Result, err
 
 // call posts an envelope and returns the answer's body, or a *sep.FaultError, an error
 // wrapping sep.ErrMalformed, or a transport error.
-func (c *Client) call(ctx context.Context, op string, payload any) ([]byte, error) {
+func (c *Client) call(ctx context.Context, op string, payload any) (_ []byte, err error) {
+	defer func(start time.Time) { metrics.Call("sep", op, start, err) }(time.Now())
 	var b bytes.Buffer
 	b.WriteString(xml.Header)
 	b.WriteString(`<soap:Envelope xmlns:soap="` + soapEnvNS + `"><soap:Body>`)
