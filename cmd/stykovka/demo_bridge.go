@@ -109,7 +109,7 @@ func seedBridge(ctx context.Context, d *demoEnv, h *hub.Hub) error {
 	}
 	d.say(fmt.Sprintf("Мост сканера документов: go run ./cmd/bridge -config %s (настройки и секрет устройства %s)", path, cfg.DeviceID))
 	d.say(fmt.Sprintf("  положите результат Regula в %s, например internal/regula/testdata/passport_chip.json (гость 160848);", cfg.WatchDir))
-	d.say(fmt.Sprintf("  документы гостя — SOAP Bridge.GetScannedDocuments(%s, 160848), состояние моста — http://%s/", demoEmisLegalRef, cfg.Listen))
+	d.say(fmt.Sprintf("  документы гостя — SOAP Emis.GetDocuments(%s, 160848) (и Bridge.GetScannedDocuments: источники и расхождения), состояние моста — http://%s/", demoEmisLegalRef, cfg.Listen))
 	if _, scaled := h.Deps.Clock.(*clock.Scaled); scaled {
 		// The bridge signs with the PC's real time; the hub checks it against its own, ±5 min.
 		d.say("  внимание: часы хаба ускорены (--clock-speed), подписи моста скоро окажутся «устаревшими» (HOOK_STALE): для моста запускайте хаб без ускорения")
