@@ -86,7 +86,7 @@ func (h *Hub) initSep() error {
 	svc, err := sep.New(sep.Deps{
 		Store: d.Store, Blobs: d.Blobs, Sealer: d.Sealer, Clock: d.Clock, Gateway: gw, Log: d.Log,
 		Signer:   &sep.KeySigner{Store: d.Store, Sealer: d.Sealer},
-		Notifier: &sep.OutboxNotifier{Blobs: d.Blobs, Clock: d.Clock, From: sepMailFrom(h.Cfg.PublicURL)},
+		Notifier: &sep.OutboxNotifier{Blobs: d.Blobs, Store: d.Store, Clock: d.Clock, From: sepMailFrom(h.Cfg.PublicURL)},
 	}, sep.Options{})
 	if err != nil {
 		return fmt.Errorf("hub: sep: %w", err)

@@ -119,6 +119,10 @@ func (s *Service) Accept(ctx context.Context, tenant string, req AcceptRequest) 
 	if err != nil {
 		return Document{}, storeErr(err, "реестр")
 	}
+	// Accepted: its personal data is delivered, Accept never reads the file again.
+	if err := s.keep(ctx, tenant, done.rec); err != nil {
+		return Document{}, err
+	}
 	s.log.InfoContext(ctx, "novotelecom: registry accepted", "tenant", tenant, "file", done.rec.Name, "count", done.rec.Count)
 	return document(id, done.rec), nil
 }

@@ -247,7 +247,7 @@ func (r *run) send(ctx context.Context, conn Conn, it store.Item) error {
 	}
 	r.crash(StepAfterUpload)
 	now := r.now()
-	_, err = moveFile(ctx, r.ts, it.SK, &it, func(f *fileRecord, folder Folder) (Folder, bool, error) {
+	sent, err := moveFile(ctx, r.ts, it.SK, &it, func(f *fileRecord, folder Folder) (Folder, bool, error) {
 		if folder != FolderOutgoing {
 			return folder, false, nil
 		}
@@ -256,6 +256,13 @@ func (r *run) send(ctx context.Context, conn Conn, it store.Item) error {
 	})
 	if err != nil {
 		return storeErr(err, "реестр")
+	}
+	// A confirmation or rejection is delivered once sent: Novotelecom does not answer it
+	// with anything the exchange reads it for. Other files wait for their answer.
+	if sent.folder == FolderSent && (sent.rec.Kind == registry.Confirm || sent.rec.Kind == registry.Reject) {
+		if err := r.keep(ctx, r.tenant, sent.rec); err != nil {
+			return err
+		}
 	}
 	r.crash(StepAfterMarkSent)
 	return nil
@@ -273,7 +280,10 @@ func (r *run) refuseUpload(ctx context.Context, it store.Item, why string) error
 	if err != nil {
 		return storeErr(err, "реестр")
 	}
-	return r.addError(ctx, r.ts, ErrorEntry{ID: it.SK, RegistryID: it.SK, File: fs.rec.Name, Direction: Out, Line: -1,
+	if err := r.keep(ctx, r.tenant, fs.rec); err != nil { // never sent again
+		return err
+	}
+	return r.addError(ctx, r.ts, r.tenant, ErrorEntry{ID: it.SK, RegistryID: it.SK, File: fs.rec.Name, Direction: Out, Line: -1,
 		Message: why, Text: "Файл " + fs.rec.Name + " не передан в «Мои счета»: " + why})
 }
 
@@ -292,7 +302,7 @@ func (r *run) receive(ctx context.Context, conn Conn, f RemoteFile, seq int) err
 	if err != nil {
 		if apperr.As(err).Kind == apperr.TooLarge {
 			// It stays on the server: never delete what we could not store.
-			return r.addError(ctx, r.ts, ErrorEntry{ID: "server-" + f.ID, File: f.Name, Direction: In, Line: -1,
+			return r.addError(ctx, r.ts, r.tenant, ErrorEntry{ID: "server-" + f.ID, File: f.Name, Direction: In, Line: -1,
 				Message: apperr.As(err).Message, Text: "Файл " + f.Name + " не принят: " + apperr.As(err).Message})
 		}
 		return err
@@ -509,7 +519,7 @@ func (r *run) finish(ctx context.Context, runErr error) (Session, error) {
 	metrics.EventN("novotelecom", "file", "error", sess.Errors-before.Errors)
 	if runErr != nil {
 		ae := apperr.As(runErr)
-		_ = r.addError(ctx, r.ts, ErrorEntry{ID: "session-" + r.session, Line: -1,
+		_ = r.addError(ctx, r.ts, r.tenant, ErrorEntry{ID: "session-" + r.session, Line: -1,
 			Message: ae.Message, Text: "Сеанс обмена " + r.session + " не завершён: " + ae.Message})
 	}
 	return sess, nil

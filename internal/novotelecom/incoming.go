@@ -142,7 +142,7 @@ func (r *run) rejectIncoming(ctx context.Context, it store.Item, f *fileRecord, 
 		text += " В Новотелеком подготовлен отказ, с указанием ошибки: '" + diag + "'."
 	}
 	text += " Разбор возможен только вручную."
-	if err := r.addError(ctx, r.ts, ErrorEntry{ID: it.SK, RegistryID: it.SK, File: f.Name, Direction: In,
+	if err := r.addError(ctx, r.ts, r.tenant, ErrorEntry{ID: it.SK, RegistryID: it.SK, File: f.Name, Direction: In,
 		Line: c.broken.Line, Message: diag, Text: text}); err != nil {
 		return err
 	}
@@ -154,7 +154,11 @@ func (r *run) rejectIncoming(ctx context.Context, it store.Item, f *fileRecord, 
 		f.Diagnostic = diag
 		return FolderRejected, true, nil
 	})
-	return storeErr(err, "реестр")
+	if err != nil {
+		return storeErr(err, "реестр")
+	}
+	// Rejected, its rejection queued: the exchange never reads it again.
+	return r.keep(ctx, r.tenant, f)
 }
 
 // applyAnswer moves the answered file to Processed (no errors) or Errors, then the answer to
@@ -183,8 +187,14 @@ func (r *run) applyAnswer(ctx context.Context, it store.Item, ans *fileRecord, c
 	if err != nil {
 		return storeErr(err, "реестр")
 	}
+	if moved.folder == FolderProcessed || moved.folder == FolderErrors {
+		// Answered: Novotelecom has processed (or refused) it, it is never sent again.
+		if err := r.keep(ctx, r.tenant, moved.rec); err != nil {
+			return err
+		}
+	}
 	if moved.folder == FolderErrors && moved.rec.AnsweredBy == it.SK {
-		if err := r.addError(ctx, r.ts, ErrorEntry{ID: ref, RegistryID: ref, File: moved.rec.Name, Direction: Out, Line: -1,
+		if err := r.addError(ctx, r.ts, r.tenant, ErrorEntry{ID: ref, RegistryID: ref, File: moved.rec.Name, Direction: Out, Line: -1,
 			Message: first(c.errs), Text: "Новотелеком не принял файл " + moved.rec.Name + ": " + strings.Join(c.errs, "; ")}); err != nil {
 			return err
 		}
@@ -198,7 +208,10 @@ func (r *run) applyAnswer(ctx context.Context, it store.Item, ans *fileRecord, c
 		f.Errors = c.errs
 		return FolderAnswers, true, nil
 	})
-	return storeErr(err, "реестр")
+	if err != nil {
+		return storeErr(err, "реестр")
+	}
+	return r.keep(ctx, r.tenant, ans) // applied: never read again
 }
 
 // replyPlan chooses, once, the header of the reply (Confirm or Reject) to a received
@@ -292,10 +305,19 @@ type ErrorEntry struct {
 }
 
 // addError records an error once per id (a resumed run does not repeat it).
-func (s *Service) addError(ctx context.Context, ts store.Store, e ErrorEntry) error {
+func (s *Service) addError(ctx context.Context, ts store.Store, tenant string, e ErrorEntry) error {
 	e.At = s.now()
+	// An error about a file may quote its account numbers ("строка: 1, неизв.лиц.счёт: …"):
+	// it lives as long as the tenant's personal data. A session's error names no file.
+	var exp time.Time
+	var err error
+	if e.File != "" || e.RegistryID != "" {
+		if exp, err = s.errorExpiry(ctx, tenant); err != nil {
+			return err
+		}
+	}
 	data, _ := json.Marshal(e)
-	_, err := ts.Put(ctx, store.Item{PK: pkError, SK: e.ID, GSI1PK: gsiErrors, GSI1SK: e.At.Format(sortTime) + "#" + e.ID, Data: data},
+	_, err = ts.Put(ctx, store.Item{PK: pkError, SK: e.ID, GSI1PK: gsiErrors, GSI1SK: e.At.Format(sortTime) + "#" + e.ID, Data: data, ExpiresAt: exp},
 		store.NotExists())
 	if errors.Is(err, store.ErrConditionFailed) {
 		return nil

@@ -106,9 +106,9 @@ func (s *Service) Content(ctx context.Context, tenant, id string) (string, []byt
 	if err != nil {
 		return "", nil, err
 	}
-	data, err := s.d.Blobs.Get(ctx, r.Blob)
+	data, err := s.fileContent(ctx, r)
 	if err != nil {
-		return "", nil, storeErr(err, "файл реестра")
+		return "", nil, err
 	}
 	return r.Name, data, nil
 }
@@ -273,9 +273,9 @@ func (s *Service) Lines(ctx context.Context, tenant string, req LinesRequest) (P
 	if r.Kind == "" || r.Count == 0 && r.Diagnostic != "" {
 		return Page[Line]{}, nil // not checked yet, or broken before its first line
 	}
-	data, err := s.d.Blobs.Get(ctx, r.Blob)
+	data, err := s.fileContent(ctx, r)
 	if err != nil {
-		return Page[Line]{}, storeErr(err, "файл реестра")
+		return Page[Line]{}, err
 	}
 	limit := req.Limit
 	if limit == 0 {

@@ -14,8 +14,10 @@ import (
 	"github.com/stykovka/stykovka/internal/apperr"
 	"github.com/stykovka/stykovka/internal/blobs"
 	"github.com/stykovka/stykovka/internal/clock"
+	"github.com/stykovka/stykovka/internal/retention"
 	"github.com/stykovka/stykovka/internal/sealer"
 	"github.com/stykovka/stykovka/internal/store"
+	"github.com/stykovka/stykovka/internal/tenants"
 )
 
 // Step names a point of the exchange at which Deps.Crash is called.
@@ -155,6 +157,49 @@ func (s *Service) today(ctx context.Context, tenant string) (time.Time, error) {
 }
 
 func (s *Service) now() time.Time { return s.d.Clock.Now().UTC() }
+
+// keep gives the blob of a file whose processing is finished (its personal data delivered) a
+// lease of the tenant's retention (package retention): the hub's retention-sweep deletes it
+// then. Only files the exchange never reads again are kept: an accepted or rejected received
+// registry, an applied answer, an outgoing file Novotelecom answered or refused, a confirmation
+// or rejection once sent. Never call it before the file's last move is stored.
+func (s *Service) keep(ctx context.Context, tenant string, r *fileRecord) error {
+	if r == nil || r.Blob == "" {
+		return nil
+	}
+	if _, err := retention.KeepBlob(ctx, s.d.Store, tenant, r.Blob, s.now()); err != nil {
+		return storeErr(err, "срок хранения реестра")
+	}
+	return nil
+}
+
+// errExpired answers for a file the retention-sweep deleted: its record stays, its content
+// is gone.
+func errExpired() *apperr.Error {
+	return apperr.New(apperr.NotFound, "NOVOTELECOM_FILE_EXPIRED", "Файл удалён по сроку хранения персональных данных")
+}
+
+// fileContent reads a file's content; a file deleted by its retention is NOVOTELECOM_FILE_EXPIRED.
+func (s *Service) fileContent(ctx context.Context, r *fileRecord) ([]byte, error) {
+	data, err := s.d.Blobs.Get(ctx, r.Blob)
+	if errors.Is(err, blobs.ErrNotFound) {
+		return nil, errExpired()
+	}
+	if err != nil {
+		return nil, storeErr(err, "файл реестра")
+	}
+	return data, nil
+}
+
+// errorExpiry is when an error record, which may quote an account number of a file, expires:
+// the tenant's retention of personal data from now.
+func (s *Service) errorExpiry(ctx context.Context, tenant string) (time.Time, error) {
+	keep, err := tenants.RetentionOf(ctx, s.d.Store, tenant)
+	if err != nil {
+		return time.Time{}, storeErr(err, "срок хранения")
+	}
+	return s.now().Add(keep), nil
+}
 
 // storeErr wraps an unexpected store or blob failure; apperr errors pass through.
 func storeErr(err error, what string) error {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stykovka/stykovka/internal/retention"
 	"github.com/stykovka/stykovka/internal/sep"
 	sepsim "github.com/stykovka/stykovka/internal/sim/sep"
 )
@@ -45,6 +46,9 @@ func TestOwnershipThenLease(t *testing.T) {
 			mail, err := e.blobs.Get(ctx, sep.OutboxKey(tenant, notes.Items[0].ID))
 			if err != nil || !strings.Contains(string(mail), "To: "+ivanovEmail) {
 				t.Fatalf("notification e-mail: %v\n%s", err, mail)
+			}
+			if _, ok, err := retention.BlobDue(ctx, e.st, tenant, sep.OutboxKey(tenant, notes.Items[0].ID)); !ok || err != nil {
+				t.Fatalf("the notification file has no lease: %v", err)
 			}
 			counts, _ := e.svc.Counts(ctx, tenant)
 			if counts.Letters != 1 {

@@ -164,7 +164,7 @@ func (e *env) newServiceWith(gw sep.Gateway, wrap func(sep.Signer) sep.Signer) *
 	svc, err := sep.New(sep.Deps{
 		Store: e.st, Blobs: e.blobs, Sealer: se, Clock: e.clk, Gateway: gw,
 		Signer:   wrap(&sep.KeySigner{Store: e.st, Sealer: se}),
-		Notifier: &sep.OutboxNotifier{Blobs: e.blobs, Clock: e.clk, From: "hub@demo-leasing.example"},
+		Notifier: &sep.OutboxNotifier{Blobs: e.blobs, Store: e.st, Clock: e.clk, From: "hub@demo-leasing.example"},
 	}, e.opts)
 	if err != nil {
 		e.t.Fatal(err)

@@ -12,13 +12,20 @@ import (
 
 	"github.com/stykovka/stykovka/internal/blobs"
 	"github.com/stykovka/stykovka/internal/clock"
+	"github.com/stykovka/stykovka/internal/retention"
+	"github.com/stykovka/stykovka/internal/store"
 )
 
 // OutboxNotifier is the local Notifier: each message becomes an RFC 5322 file in Blobs under
 // t/<tenant>/sep/outbox/<id>.eml, for a mail relay (or a person) to pick up. The message id
 // names the file, so a repeated notification replaces its file instead of adding one.
+//
+// A notification names people: its file is delivered once written, so it gets a lease of the
+// tenant's retention of personal data (package retention) and the hub's retention-sweep
+// deletes it then.
 type OutboxNotifier struct {
 	Blobs blobs.Blobs
+	Store store.Store // unscoped: the leases of the files, and the tenant's retention
 	Clock clock.Clock
 	From  string // the sender address, e.g. "Стыковка <sep@hub.example>"
 }
@@ -54,7 +61,17 @@ func (n *OutboxNotifier) Notify(ctx context.Context, tenant string, m Message) e
 		enc = enc[76:]
 	}
 	b.WriteString(enc + "\r\n")
-	return n.Blobs.Put(ctx, OutboxKey(tenant, m.ID), b.Bytes())
+	if n.Store == nil {
+		return fmt.Errorf("sep: notifier: no store for the retention of the outbox")
+	}
+	key := OutboxKey(tenant, m.ID)
+	if err := n.Blobs.Put(ctx, key, b.Bytes()); err != nil {
+		return err
+	}
+	if _, err := retention.KeepBlob(ctx, n.Store, tenant, key, n.Clock.Now()); err != nil {
+		return fmt.Errorf("sep: notifier: retention: %w", err)
+	}
+	return nil
 }
 
 // OutboxKey is where OutboxNotifier writes a message.
