@@ -30,9 +30,9 @@ func clientRun(t *testing.T, name string, args ...string) (map[string]any, *stac
 	t.Helper()
 	s := newStack(t)
 	a := s.addHotel("hotel-a", "Администратор", "Портье")
-	s.soap(a.desk, a.pass, "SaveGuest", el("PersonId", "160848")+el("BookingId", "473024")).decode(t, &emisws.SaveGuestResponse{})
+	s.soap(a.desk, a.pass, "SaveGuest", el("PersonId", "160848")+el("BookingId", "473024")).Decode(t, &emisws.SaveGuestResponse{})
 	var started emisws.StartDocumentsResponse
-	s.soap(a.desk, a.pass, "StartDocuments", el("LegalEntity", a.legal)+el("PersonId", "160848")).decode(t, &started)
+	s.soap(a.desk, a.pass, "StartDocuments", el("LegalEntity", a.legal)+el("PersonId", "160848")).Decode(t, &started)
 	s.operatorSaves(started.Return_, huber)
 	s.sim.Flush()
 

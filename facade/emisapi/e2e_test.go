@@ -35,12 +35,12 @@ func TestEndToEnd(t *testing.T) {
 	const person, booking = "160848", "473024"
 
 	var saved emisws.SaveGuestResponse
-	s.soap(a.desk, a.pass, "SaveGuest", el("PersonId", person)+el("BookingId", booking)+el("Surname", "HUBER")).decode(t, &saved)
+	s.soap(a.desk, a.pass, "SaveGuest", el("PersonId", person)+el("BookingId", booking)+el("Surname", "HUBER")).Decode(t, &saved)
 	if !saved.Return_ {
 		t.Fatal("SaveGuest returned false")
 	}
 	var started emisws.StartDocumentsResponse
-	s.soap(a.desk, a.pass, "StartDocuments", el("LegalEntity", a.legal)+el("PersonId", person)+el("BookingId", booking)).decode(t, &started)
+	s.soap(a.desk, a.pass, "StartDocuments", el("LegalEntity", a.legal)+el("PersonId", person)+el("BookingId", booking)).Decode(t, &started)
 	pageURL := started.Return_
 	if !strings.HasPrefix(pageURL, s.sim.URL()+"/s/") {
 		t.Fatalf("StartDocuments = %q, want a page of the simulator %s", pageURL, s.sim.URL())
@@ -70,7 +70,7 @@ func TestEndToEnd(t *testing.T) {
 	// GetDocuments over SOAP returns the same, dates as 1C writes them.
 	r := s.soap(a.desk, a.pass, "GetDocuments", el("LegalEntity", a.legal)+el("PersonId", person))
 	var docs emisws.GetDocumentsResponse
-	r.decode(t, &docs)
+	r.Decode(t, &docs)
 	g := docs.Return_
 	if g == nil || g.Identity == nil || g.StayDocuments == nil || g.MigrationCard == nil || g.Visit == nil || g.Warnings == nil {
 		t.Fatalf("GetDocuments: %s", r.Raw)
@@ -175,7 +175,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("Configure by the front desk: %+v", r.Fault)
 	}
 	var set emisws.GetSettingsResponse
-	s.soap(a.desk, a.pass, "GetSettings", "").decode(t, &set)
+	s.soap(a.desk, a.pass, "GetSettings", "").Decode(t, &set)
 	if st := set.Return_; st.PMSWebhookURL != a.pms.srv.URL+"/stykovka" || !st.EmisSecretSet || !st.PMSInSecretSet || !st.PMSOutSecretSet ||
 		st.RetentionHours != 72 || st.EmisCallbackURL != s.srv.URL+"/hooks/emis?tenant=hotel-a" || st.PMSHookURL != s.srv.URL+"/hooks/pms?tenant=hotel-a" {
 		t.Errorf("GetSettings %+v", st)
@@ -225,7 +225,7 @@ func isolation(t *testing.T, s *stack, a, b *hotel, person, pageURL string) {
 		}
 	}
 	var les emisws.GetLegalEntitiesResponse
-	s.soap(b.desk, b.pass, "GetLegalEntities", "").decode(t, &les)
+	s.soap(b.desk, b.pass, "GetLegalEntities", "").Decode(t, &les)
 	if items := les.Return_.Item; len(items) != 1 || items[0].Ref != b.legal {
 		t.Errorf("hotel B's legal entities: %+v", items)
 	}
@@ -283,7 +283,7 @@ func isolation(t *testing.T, s *stack, a, b *hotel, person, pageURL string) {
 		}
 	}
 	var docs emisws.GetDocumentsResponse
-	s.soap(a.desk, a.pass, "GetDocuments", el("LegalEntity", a.legal)+el("PersonId", person)).decode(t, &docs)
+	s.soap(a.desk, a.pass, "GetDocuments", el("LegalEntity", a.legal)+el("PersonId", person)).Decode(t, &docs)
 	if docs.Return_.Version != 1 || docs.Return_.Identity.Number != huber.number {
 		t.Errorf("A's documents changed: version %d", docs.Return_.Version)
 	}
@@ -295,7 +295,7 @@ func isolation(t *testing.T, s *stack, a, b *hotel, person, pageURL string) {
 	}
 	for _, h := range []*hotel{a, b} {
 		var dls emisws.ListDeadLettersResponse
-		s.soap(h.admin, h.pass, "ListDeadLetters", "").decode(t, &dls)
+		s.soap(h.admin, h.pass, "ListDeadLetters", "").Decode(t, &dls)
 		if dls.Return_ == nil || len(dls.Return_.Item) != 0 {
 			t.Errorf("%s dead letters: %+v", h.id, dls.Return_)
 		}
@@ -320,9 +320,9 @@ func TestDeadLetterAndRedeliver(t *testing.T) {
 	}
 	a.pms.setFail(true)
 	const person = "160848"
-	s.soap(a.desk, a.pass, "SaveGuest", el("PersonId", person)).decode(t, &emisws.SaveGuestResponse{})
+	s.soap(a.desk, a.pass, "SaveGuest", el("PersonId", person)).Decode(t, &emisws.SaveGuestResponse{})
 	var started emisws.StartDocumentsResponse
-	s.soap(a.desk, a.pass, "StartDocuments", el("LegalEntity", a.legal)+el("PersonId", person)).decode(t, &started)
+	s.soap(a.desk, a.pass, "StartDocuments", el("LegalEntity", a.legal)+el("PersonId", person)).Decode(t, &started)
 	s.operatorSaves(started.Return_, huber)
 	s.sim.Flush()
 
@@ -334,7 +334,7 @@ func TestDeadLetterAndRedeliver(t *testing.T) {
 			t.Fatal(err)
 		}
 		dls = emisws.ListDeadLettersResponse{}
-		s.soap(a.admin, a.pass, "ListDeadLetters", "").decode(t, &dls)
+		s.soap(a.admin, a.pass, "ListDeadLetters", "").Decode(t, &dls)
 		if len(dls.Return_.Item) > 0 {
 			break
 		}
@@ -362,12 +362,12 @@ func TestDeadLetterAndRedeliver(t *testing.T) {
 	}
 	a.pms.setFail(false)
 	var red emisws.RedeliverResponse
-	s.soap(a.desk, a.pass, "Redeliver", el("Id", dl.Id)).decode(t, &red)
+	s.soap(a.desk, a.pass, "Redeliver", el("Id", dl.Id)).Decode(t, &red)
 	if !red.Return_ {
 		t.Fatal("Redeliver returned false")
 	}
 	var after emisws.ListDeadLettersResponse // xml.Unmarshal appends to a used slice
-	s.soap(a.admin, a.pass, "ListDeadLetters", "").decode(t, &after)
+	s.soap(a.admin, a.pass, "ListDeadLetters", "").Decode(t, &after)
 	if len(after.Return_.Item) != 0 {
 		t.Errorf("dead letters after Redeliver: %+v", after.Return_.Item)
 	}
@@ -390,7 +390,7 @@ func TestWithoutEmisConfiguration(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := newStackWith(t, configure)
 			a := s.addHotel("hotel-a", "Администратор А", "Портье А")
-			s.soap(a.desk, a.pass, "SaveGuest", el("PersonId", "160848")).decode(t, &emisws.SaveGuestResponse{})
+			s.soap(a.desk, a.pass, "SaveGuest", el("PersonId", "160848")).Decode(t, &emisws.SaveGuestResponse{})
 			r := s.soap(a.desk, a.pass, "StartDocuments", el("LegalEntity", a.legal)+el("PersonId", "160848"))
 			if r.Fault == nil || r.Fault.Detail.Code != "EMIS_UNAVAILABLE" {
 				t.Errorf("StartDocuments: %s", r.Raw)
@@ -399,7 +399,7 @@ func TestWithoutEmisConfiguration(t *testing.T) {
 				t.Errorf("%d sessions opened", n)
 			}
 			var set emisws.GetSettingsResponse
-			s.soap(a.desk, a.pass, "GetSettings", "").decode(t, &set)
+			s.soap(a.desk, a.pass, "GetSettings", "").Decode(t, &set)
 			if public := s.hub.Cfg.PublicURL; (public == "") != (set.Return_.PMSHookURL == "") {
 				t.Errorf("PMSHookURL %q with public URL %q", set.Return_.PMSHookURL, public)
 			}

@@ -37,13 +37,13 @@ func (s *stack) setUpTypes(h *hotel) (points, roubles, disabled string) {
 	}
 	var saved konturws.SavePaymentTypeResponse
 	s.soap(h.admin, h.pass, "SavePaymentType", el("Code", "КБ-2")+el("Description", "Бонусные баллы Контур (рубли)")+
-		el("Currency", "RUB")+el("MaxPercent", "30")+el("Enabled", "true")).decode(s.t, &saved)
+		el("Currency", "RUB")+el("MaxPercent", "30")+el("Enabled", "true")).Decode(s.t, &saved)
 	if r := saved.Return_; r.Ref == "" || r.Kind != kontur.PaymentKind || !r.MaxPercent.Equal(money.FromInt(30)) || r.DataVersion == "" {
 		s.t.Errorf("SavePaymentType: %+v", r)
 	}
 	var off konturws.SavePaymentTypeResponse
 	s.soap(h.admin, h.pass, "SavePaymentType", el("Description", "Баллы (выключен)")+
-		el("Currency", "BONUS")+el("MaxPercent", "100")+el("Enabled", "false")).decode(s.t, &off)
+		el("Currency", "BONUS")+el("MaxPercent", "100")+el("Enabled", "false")).Decode(s.t, &off)
 	return pt.Ref_Key, saved.Return_.Ref, off.Return_.Ref
 }
 
@@ -69,7 +69,7 @@ func TestFrontDeskFlow(t *testing.T) {
 		t.Errorf("desk creates a type over OData: %d %s", status, body)
 	}
 	var types konturws.GetPaymentTypesResponse
-	s.soap(a.desk, a.pass, "GetPaymentTypes", "").decode(t, &types)
+	s.soap(a.desk, a.pass, "GetPaymentTypes", "").Decode(t, &types)
 	if n := len(types.Return_.Item); n != 3 {
 		t.Errorf("GetPaymentTypes: %d types, want 3", n)
 	}
@@ -77,7 +77,7 @@ func TestFrontDeskFlow(t *testing.T) {
 	// 1–2. "Бонусная карта клиента", "Запросить": the guest's balances.
 	var bal konturws.GetCardBalanceResponse
 	r := s.soap(a.desk, a.pass, "GetCardBalance", el("CardNumber", cardRich))
-	r.decode(t, &bal)
+	r.Decode(t, &bal)
 	got := map[string]string{}
 	for _, b := range bal.Return_.Balances.Item {
 		got[b.Currency] = b.Amount.String() + " " + b.CurrencyName
@@ -93,7 +93,7 @@ func TestFrontDeskFlow(t *testing.T) {
 	// Nothing is available while the guest owes nothing.
 	var av konturws.GetAvailableResponse
 	s.soap(a.desk, a.pass, "GetAvailable", el("FolioId", "Счёт-1001")+el("Saldo", "0")+el("PaymentType", points)+
-		el("CardNumber", cardRich)).decode(t, &av)
+		el("CardNumber", cardRich)).Decode(t, &av)
 	if av.Return_.Amount.String() != "0" || av.Return_.ReasonCode != kontur.ReasonSaldoNotNegative ||
 		!strings.Contains(av.Return_.Reason, "отрицательном сальдо") {
 		t.Errorf("available at saldo 0: %+v", av.Return_)
@@ -101,14 +101,14 @@ func TestFrontDeskFlow(t *testing.T) {
 
 	// 3–4. Services are charged: saldo −3000.00; points pay at most 50 %: 1500.
 	s.soap(a.desk, a.pass, "GetAvailable", el("FolioId", "Счёт-1001")+el("Saldo", "-3000.00")+el("PaymentType", points)+
-		el("CardNumber", cardRich)).decode(t, &av)
+		el("CardNumber", cardRich)).Decode(t, &av)
 	if v := av.Return_; v.Amount.String() != "1500" || v.Currency != "BONUS" || v.Balance.String() != "5000" ||
 		v.Limit.String() != "1500" || v.ReasonCode != "" || v.PaymentTypeName != "Бонусные баллы Контур (бонусы)" {
 		t.Errorf("available: %+v", v)
 	}
 	// Bonus roubles: 30 % of 3000.00 = 900.00, with kopecks.
 	s.soap(a.desk, a.pass, "GetAvailable", el("FolioId", "Счёт-1001")+el("Saldo", "-3000.00")+el("PaymentType", roubles)+
-		el("CardNumber", cardRich)).decode(t, &av)
+		el("CardNumber", cardRich)).Decode(t, &av)
 	if v := av.Return_; v.Amount.String() != "900.00" || v.CurrencyName != "Бонусные рубли" {
 		t.Errorf("available in roubles: %+v", v)
 	}
@@ -123,7 +123,7 @@ func TestFrontDeskFlow(t *testing.T) {
 
 	// The write-off within what is available: the payment record for the folio.
 	var wo konturws.WriteOffResponse
-	s.soap(a.desk, a.pass, "WriteOff", writeOffParams("rq-2", "Счёт-1001", cardRich, points, "1000", "-3000.00")).decode(t, &wo)
+	s.soap(a.desk, a.pass, "WriteOff", writeOffParams("rq-2", "Счёт-1001", cardRich, points, "1000", "-3000.00")).Decode(t, &wo)
 	w := wo.Return_
 	if w.State != "recorded" || w.StateName != "Проведено" || !w.Posted || w.Amount.String() != "1000" || w.Payment == nil {
 		t.Fatalf("write-off: %+v", w)
@@ -142,7 +142,7 @@ func TestFrontDeskFlow(t *testing.T) {
 
 	// A repeat (the front desk clicked twice, the answer was lost) returns the first result.
 	var again konturws.WriteOffResponse
-	s.soap(a.desk, a.pass, "WriteOff", writeOffParams("rq-2", "Счёт-1001", cardRich, points, "1000", "-3000.00")).decode(t, &again)
+	s.soap(a.desk, a.pass, "WriteOff", writeOffParams("rq-2", "Счёт-1001", cardRich, points, "1000", "-3000.00")).Decode(t, &again)
 	if again.Return_.OperationId != p.OperationId || again.Return_.State != "recorded" {
 		t.Errorf("repeat: %+v", again.Return_)
 	}
@@ -158,7 +158,7 @@ func TestFrontDeskFlow(t *testing.T) {
 
 	// What is left of the folio's 50 %: 500.
 	s.soap(a.desk, a.pass, "GetAvailable", el("FolioId", "Счёт-1001")+el("Saldo", "-2000.00")+el("PaymentType", points)+
-		el("CardNumber", cardRich)).decode(t, &av)
+		el("CardNumber", cardRich)).Decode(t, &av)
 	if v := av.Return_; v.Amount.String() != "500" || v.Used.String() != "1000" {
 		t.Errorf("available after the write-off: %+v", v)
 	}
@@ -173,12 +173,12 @@ func TestFrontDeskFlow(t *testing.T) {
 
 	// GetWriteOff shows the payment for the folio, and the refusal with its reason.
 	var got2 konturws.GetWriteOffResponse
-	s.soap(a.desk, a.pass, "GetWriteOff", el("RequestId", "rq-2")).decode(t, &got2)
+	s.soap(a.desk, a.pass, "GetWriteOff", el("RequestId", "rq-2")).Decode(t, &got2)
 	if g := got2.Return_; g.Payment == nil || g.Payment.OperationId != p.OperationId || g.FolioId != "Счёт-1001" {
 		t.Errorf("GetWriteOff: %+v", g)
 	}
 	var got1 konturws.GetWriteOffResponse
-	s.soap(a.desk, a.pass, "GetWriteOff", el("RequestId", "rq-1")).decode(t, &got1)
+	s.soap(a.desk, a.pass, "GetWriteOff", el("RequestId", "rq-1")).Decode(t, &got1)
 	if g := got1.Return_; g.State != "failed" || g.StateName != "Отказ" || g.ReasonCode != "KONTUR_AMOUNT_EXCEEDS_AVAILABLE" || g.Payment != nil {
 		t.Errorf("GetWriteOff of the refusal: %+v", g)
 	}
@@ -187,14 +187,14 @@ func TestFrontDeskFlow(t *testing.T) {
 	// Cancel: storno, the points are back on the card; a repeat returns the cancelled one.
 	s.clk.Advance(time.Minute)
 	var c konturws.CancelResponse
-	s.soap(a.desk, a.pass, "Cancel", el("RequestId", "rq-2")).decode(t, &c)
+	s.soap(a.desk, a.pass, "Cancel", el("RequestId", "rq-2")).Decode(t, &c)
 	if g := c.Return_; g.State != "cancelled" || g.StateName != "Отменено (сторно)" || g.Posted || g.Payment == nil || !g.Payment.Cancelled {
 		t.Errorf("Cancel: %+v", g)
 	}
 	if b := s.balance(cardRich, "BONUS"); b.String() != "5000" {
 		t.Errorf("card after the cancel: %s points, want 5000", b)
 	}
-	s.soap(a.desk, a.pass, "Cancel", el("RequestId", "rq-2")).decode(t, &c)
+	s.soap(a.desk, a.pass, "Cancel", el("RequestId", "rq-2")).Decode(t, &c)
 	if b := s.balance(cardRich, "BONUS"); c.Return_.State != "cancelled" || b.String() != "5000" {
 		t.Errorf("second Cancel: %s, card %s", c.Return_.State, b)
 	}
@@ -292,7 +292,7 @@ func TestPaymentTypesOverOData(t *testing.T) {
 	}
 
 	var types konturws.GetPaymentTypesResponse
-	s.soap(a.admin, a.pass, "GetPaymentTypes", "").decode(t, &types)
+	s.soap(a.admin, a.pass, "GetPaymentTypes", "").Decode(t, &types)
 	var cur *konturws.PaymentType
 	for _, it := range types.Return_.Item {
 		if it.Ref == points {
@@ -306,7 +306,7 @@ func TestPaymentTypesOverOData(t *testing.T) {
 	save := el("Ref", points) + el("DataVersion", cur.DataVersion) + el("Description", "Баллы Контур") +
 		el("Currency", "BONUS") + el("MaxPercent", "40") + el("Enabled", "true")
 	var saved konturws.SavePaymentTypeResponse
-	s.soap(a.admin, a.pass, "SavePaymentType", save).decode(t, &saved)
+	s.soap(a.admin, a.pass, "SavePaymentType", save).Decode(t, &saved)
 	if saved.Return_.Description != "Баллы Контур" || !saved.Return_.MaxPercent.Equal(money.FromInt(40)) || saved.Return_.Code != "КБ-1" {
 		t.Errorf("saved: %+v", saved.Return_)
 	}
@@ -314,7 +314,7 @@ func TestPaymentTypesOverOData(t *testing.T) {
 
 	// GetCurrencies lists the pick list.
 	var curs konturws.GetCurrenciesResponse
-	s.soap(a.desk, a.pass, "GetCurrencies", "").decode(t, &curs)
+	s.soap(a.desk, a.pass, "GetCurrencies", "").Decode(t, &curs)
 	codes := map[string]int32{}
 	for _, c := range curs.Return_.Item {
 		codes[c.Code] = c.Scale
@@ -342,7 +342,7 @@ func TestTenantIsolation(t *testing.T) {
 	b := s.addHotel("hotel-b", "Админ Б", "Портье Б")
 	points, _, _ := s.setUpTypes(a)
 	var wo konturws.WriteOffResponse
-	s.soap(a.desk, a.pass, "WriteOff", writeOffParams("rq-1", "F-1", cardRich, points, "100", "-1000")).decode(t, &wo)
+	s.soap(a.desk, a.pass, "WriteOff", writeOffParams("rq-1", "F-1", cardRich, points, "100", "-1000")).Decode(t, &wo)
 
 	s.soap(b.desk, b.pass, "GetWriteOff", el("RequestId", "rq-1")).wantFault(t, "KONTUR_WRITEOFF_NOT_FOUND")
 	s.soap(b.desk, b.pass, "Cancel", el("RequestId", "rq-1")).wantFault(t, "KONTUR_WRITEOFF_NOT_FOUND")
@@ -353,9 +353,9 @@ func TestTenantIsolation(t *testing.T) {
 	// B saving under A's Ref creates B's own type; A's is untouched.
 	var saved konturws.SavePaymentTypeResponse
 	s.soap(b.admin, b.pass, "SavePaymentType", el("Ref", points)+el("Description", "Чужой")+el("Currency", "RUB")+
-		el("MaxPercent", "100")+el("Enabled", "true")).decode(t, &saved)
+		el("MaxPercent", "100")+el("Enabled", "true")).Decode(t, &saved)
 	var types konturws.GetPaymentTypesResponse
-	s.soap(a.desk, a.pass, "GetPaymentTypes", "").decode(t, &types)
+	s.soap(a.desk, a.pass, "GetPaymentTypes", "").Decode(t, &types)
 	for _, it := range types.Return_.Item {
 		if it.Description == "Чужой" {
 			t.Error("hotel B changed hotel A's payment type")
@@ -396,7 +396,7 @@ func TestPendingWriteOffIsFinishedByRecovery(t *testing.T) {
 		t.Errorf("pending fault: %+v", f)
 	}
 	var g konturws.GetWriteOffResponse
-	s.soap(a.desk, a.pass, "GetWriteOff", el("RequestId", "rq-lost")).decode(t, &g)
+	s.soap(a.desk, a.pass, "GetWriteOff", el("RequestId", "rq-lost")).Decode(t, &g)
 	if g.Return_.State != "debiting" || g.Return_.StateName != "Списание в Контуре" || g.Return_.Payment != nil {
 		t.Fatalf("in progress: %+v", g.Return_)
 	}
@@ -416,7 +416,7 @@ func TestPendingWriteOffIsFinishedByRecovery(t *testing.T) {
 	if err := job(); err != nil {
 		t.Fatal(err)
 	}
-	s.soap(a.desk, a.pass, "GetWriteOff", el("RequestId", "rq-lost")).decode(t, &g)
+	s.soap(a.desk, a.pass, "GetWriteOff", el("RequestId", "rq-lost")).Decode(t, &g)
 	if g.Return_.State != "recorded" || g.Return_.Payment == nil {
 		t.Fatalf("after recovery: %+v", g.Return_)
 	}

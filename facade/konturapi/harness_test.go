@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"github.com/stykovka/stykovka/facade/soap/soaptest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -140,68 +141,16 @@ func el(name, value string) string {
 	return "<k:" + name + ">" + b.String() + "</k:" + name + ">"
 }
 
-type soapFault struct {
-	Code, String string
-	Detail       struct{ Code, Message string }
-}
+// soapResult is one answer; the tests' helpers below add to soaptest's.
+type soapResult struct{ soaptest.Result }
 
-type soapResult struct {
-	Status int
-	Body   []byte // the operation's response element
-	Raw    string
-	Fault  *soapFault
-}
+type soapFault = soaptest.Fault
 
 // soap calls a Kontur operation through the SOAP 1.1 port.
 func (s *stack) soap(user, pass, op, params string) soapResult {
 	s.t.Helper()
-	env := `<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:k="` +
-		nsKontur + `"><soap:Body><k:` + op + `>` + params + `</k:` + op + `></soap:Body></soap:Envelope>`
-	req, _ := http.NewRequest(http.MethodPost, s.srv.URL+"/ws/Kontur", strings.NewReader(env))
-	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
-	req.Header.Set("SOAPAction", `"`+nsKontur+`#Kontur:`+op+`"`)
-	req.SetBasicAuth(user, pass)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var parsed struct {
-		Body struct {
-			Inner []byte `xml:",innerxml"`
-			Fault *struct {
-				Code   string `xml:"faultcode"`
-				String string `xml:"faultstring"`
-				Detail struct {
-					Error struct {
-						Code    string `xml:"http://stykovka.ru/hub Code"`
-						Message string `xml:"http://stykovka.ru/hub Message"`
-					} `xml:"http://stykovka.ru/hub Error"`
-				} `xml:"detail"`
-			} `xml:"Fault"`
-		} `xml:"Body"`
-	}
-	if err := xml.Unmarshal(raw, &parsed); err != nil {
-		s.t.Fatalf("%s: %d %v\n%s", op, resp.StatusCode, err, raw)
-	}
-	out := soapResult{Status: resp.StatusCode, Body: parsed.Body.Inner, Raw: string(raw)}
-	if f := parsed.Body.Fault; f != nil {
-		out.Fault = &soapFault{Code: f.Code, String: f.String}
-		out.Fault.Detail.Code, out.Fault.Detail.Message = f.Detail.Error.Code, f.Detail.Error.Message
-	}
-	return out
-}
-
-// decode reads the operation's response element into v (a generated konturws type).
-func (r soapResult) decode(t *testing.T, v any) {
-	t.Helper()
-	if r.Fault != nil {
-		t.Fatalf("fault %+v", r.Fault)
-	}
-	if err := xml.Unmarshal(r.Body, v); err != nil {
-		t.Fatalf("%v\n%s", err, r.Raw)
-	}
+	inner := `<k:` + op + ` xmlns:k="` + nsKontur + `">` + params + `</k:` + op + `>`
+	return soapResult{soaptest.Call(s.t, s.srv.URL+"/ws/Kontur", nsKontur+"#Kontur:"+op, user, pass, inner)}
 }
 
 // wantFault checks that r is a fault with the detail code.

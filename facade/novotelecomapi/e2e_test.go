@@ -22,7 +22,7 @@ func (s *stack) configure(c *tszh) *novotelecomws.Settings {
 	s.t.Helper()
 	var r novotelecomws.SaveSettingsResponse
 	s.soap(c.admin, c.pass, "SaveSettings", el("Coding", "city"), el("Login", c.login), el("Password", c.password),
-		el("ReportDetails", "true"), el("ExchangeEvery", "60")).decode(s.t, &r)
+		el("ReportDetails", "true"), el("ExchangeEvery", "60")).Decode(s.t, &r)
 	return r.Return_
 }
 
@@ -43,14 +43,14 @@ var demoDebts = group("Lines",
 func (s *stack) submitDebts(c *tszh, requestID string) *novotelecomws.Registry {
 	s.t.Helper()
 	var r novotelecomws.SubmitDebtsResponse
-	s.soap(c.clerk, c.pass, "SubmitDebts", el("RequestId", requestID), el("Period", "2018-05-01T00:00:00"), demoDebts).decode(s.t, &r)
+	s.soap(c.clerk, c.pass, "SubmitDebts", el("RequestId", requestID), el("Period", "2018-05-01T00:00:00"), demoDebts).Decode(s.t, &r)
 	return r.Return_
 }
 
 func (s *stack) runExchange(c *tszh) *novotelecomws.ExchangeSession {
 	s.t.Helper()
 	var r novotelecomws.RunExchangeResponse
-	s.soap(c.clerk, c.pass, "RunExchange").decode(s.t, &r)
+	s.soap(c.clerk, c.pass, "RunExchange").Decode(s.t, &r)
 	return r.Return_
 }
 
@@ -65,7 +65,7 @@ func (s *stack) pending(c *tszh) []*novotelecomws.Registry {
 			params = append(params, el("Cursor", cursor))
 		}
 		var r novotelecomws.GetPendingRegistriesResponse
-		s.soap(c.clerk, c.pass, "GetPendingRegistries", params...).decode(s.t, &r)
+		s.soap(c.clerk, c.pass, "GetPendingRegistries", params...).Decode(s.t, &r)
 		out = append(out, r.Return_.Item...)
 		if r.Next == "" {
 			return out
@@ -89,7 +89,7 @@ func TestSeedCycleFromASOAPClient(t *testing.T) {
 
 	// First start: no settings yet, so the module opens its settings.
 	var gs novotelecomws.GetSettingsResponse
-	s.soap(c.clerk, c.pass, "GetSettings").decode(t, &gs)
+	s.soap(c.clerk, c.pass, "GetSettings").Decode(t, &gs)
 	if gs.Return_.Configured {
 		t.Fatalf("settings before the first save: %+v", gs.Return_)
 	}
@@ -105,7 +105,7 @@ func TestSeedCycleFromASOAPClient(t *testing.T) {
 		!st.ReportDetails || st.ExchangeEvery != 60 || st.Charset != "CP1251" || st.Updated.Format(time.UTC) != "2018-06-21T16:00:00" {
 		t.Fatalf("settings: %+v", st)
 	}
-	s.soap(c.clerk, c.pass, "GetSettings").decode(t, &gs)
+	s.soap(c.clerk, c.pass, "GetSettings").Decode(t, &gs)
 	if !gs.Return_.Configured || !gs.Return_.LoginSet {
 		t.Fatalf("settings read back: %+v", gs.Return_)
 	}
@@ -126,7 +126,7 @@ func TestSeedCycleFromASOAPClient(t *testing.T) {
 		t.Fatalf("the repeated request built %+v", again)
 	}
 	var file novotelecomws.GetRegistryFileResponse
-	s.soap(c.clerk, c.pass, "GetRegistryFile", el("Id", debts.Id)).decode(t, &file)
+	s.soap(c.clerk, c.pass, "GetRegistryFile", el("Id", debts.Id)).Decode(t, &file)
 	if f := file.Return_; f.File != debts.File || f.Charset != "CP1251" || int(f.Size) != len(f.Content) ||
 		!bytes.HasPrefix(f.Content, []byte("#MS1;DEBTS;001;21.06.2018;052018;4;1745.40;CP1251;\r\n8032001;")) {
 		t.Fatalf("file: %+v\n%q", f, f.Content)
@@ -141,7 +141,7 @@ func TestSeedCycleFromASOAPClient(t *testing.T) {
 		t.Fatalf("session 1: %+v", s1)
 	}
 	var errs novotelecomws.GetErrorsResponse
-	s.soap(c.clerk, c.pass, "GetErrors").decode(t, &errs)
+	s.soap(c.clerk, c.pass, "GetErrors").Decode(t, &errs)
 	const seedText = "Принятый файл Payments_20180621_007.txt отправлен в 'Ошибки'. В Новотелеком подготовлен отказ, " +
 		"с указанием ошибки: 'строка: 1, неизв.лиц.счёт: 8032067'. Разбор возможен только вручную."
 	if len(errs.Return_.Item) != 1 || errs.Next != "" {
@@ -156,7 +156,7 @@ func TestSeedCycleFromASOAPClient(t *testing.T) {
 		t.Fatalf("accepting the broken registry: %+v", r.Fault)
 	}
 	var broken novotelecomws.GetRegistryFileResponse
-	s.soap(c.clerk, c.pass, "GetRegistryFile", el("Id", rejectedID)).decode(t, &broken)
+	s.soap(c.clerk, c.pass, "GetRegistryFile", el("Id", rejectedID)).Decode(t, &broken)
 	if !bytes.Equal(broken.Return_.Content, ntsim.DemoFiles()[0].Data) {
 		t.Fatal("the broken registry is not stored as received")
 	}
@@ -193,7 +193,7 @@ func TestSeedCycleFromASOAPClient(t *testing.T) {
 
 	// Acceptance: the «Реестр "Мои счета"» document, one payment per line, a confirmation.
 	var acc novotelecomws.AcceptRegistryResponse
-	s.soap(c.clerk, c.pass, "AcceptRegistry", el("Id", fixed.Id)).decode(t, &acc)
+	s.soap(c.clerk, c.pass, "AcceptRegistry", el("Id", fixed.Id)).Decode(t, &acc)
 	doc := acc.Return_
 	if doc.Type != "PaymentsRegistry" || doc.Title != `Реестр "Мои счета"` || doc.Count != 2 || doc.Sum.String() != "1055.00" ||
 		doc.Number != 7 || doc.File != "Payments_20180621_007.txt" || doc.RegistryId != fixed.Id || len(doc.Id) != 36 ||
@@ -322,7 +322,7 @@ func TestTenantsAreIsolated(t *testing.T) {
 	id := pa[0].Id
 
 	var gs novotelecomws.GetSettingsResponse
-	s.soap(b.clerk, b.pass, "GetSettings").decode(t, &gs)
+	s.soap(b.clerk, b.pass, "GetSettings").Decode(t, &gs)
 	if gs.Return_.Configured {
 		t.Fatal("b sees a's settings")
 	}
@@ -333,7 +333,7 @@ func TestTenantsAreIsolated(t *testing.T) {
 		t.Errorf("b's exchange: %+v", r.Fault)
 	}
 	var errs novotelecomws.GetErrorsResponse
-	s.soap(b.clerk, b.pass, "GetErrors").decode(t, &errs)
+	s.soap(b.clerk, b.pass, "GetErrors").Decode(t, &errs)
 	if len(errs.Return_.Item) != 0 {
 		t.Errorf("b sees errors: %+v", errs.Return_.Item)
 	}

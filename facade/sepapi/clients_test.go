@@ -51,7 +51,7 @@ func prepare(t *testing.T, s *stack, l *leasing) prepared {
 	mailboxes := []string{sepsim.DemoMailbox, sepsim.DemoTechMailbox}
 	letterOf := func(number string) *sepws.Letter {
 		var ls sepws.GetLettersResponse
-		s.call(u, p, &sepws.GetLetters{}).decode(t, &ls)
+		s.call(u, p, &sepws.GetLetters{}).Decode(t, &ls)
 		for _, x := range ls.Return_.Item {
 			if x.Application == number && x.Code != "" {
 				return x
@@ -69,11 +69,11 @@ func prepare(t *testing.T, s *stack, l *leasing) prepared {
 	s.mailRoute(l.id, mailboxes...)
 	s.job(hub.SepMailJob)
 	var rld sepws.RequestLetterDataResponse
-	s.call(u, p, &sepws.RequestLetterData{Organisation: sepsim.DemoLessorINN, Letters: &sepws.StringList{Item: []string{letterOf(n1).Id}}}).decode(t, &rld)
+	s.call(u, p, &sepws.RequestLetterData{Organisation: sepsim.DemoLessorINN, Letters: &sepws.StringList{Item: []string{letterOf(n1).Id}}}).Decode(t, &rld)
 	pr.entryID = rld.Return_.Item[0].Id
 	s.advance(time.Minute)
 	s.job(hub.SepPollerJob)
-	s.call(u, p, &sepws.ConfirmOwnership{Number: n1, Status: "Confirmed"}).decode(t, &sepws.ConfirmOwnershipResponse{})
+	s.call(u, p, &sepws.ConfirmOwnership{Number: n1, Status: "Confirmed"}).Decode(t, &sepws.ConfirmOwnershipResponse{})
 	s.advance(time.Minute)
 	s.job(hub.SepPollerJob)
 	// Truck 2: an ownership change with its data, waiting for confirmation.
@@ -85,18 +85,18 @@ func prepare(t *testing.T, s *stack, l *leasing) prepared {
 	s.job(hub.SepMailJob)
 	l2 := letterOf(pr.number2)
 	pr.code2 = l2.Code
-	s.call(u, p, &sepws.RequestLetterData{Organisation: sepsim.DemoLessorINN, Letters: &sepws.StringList{Item: []string{l2.Id}}}).decode(t, &rld)
+	s.call(u, p, &sepws.RequestLetterData{Organisation: sepsim.DemoLessorINN, Letters: &sepws.StringList{Item: []string{l2.Id}}}).Decode(t, &rld)
 	s.advance(time.Minute)
 	s.job(hub.SepPollerJob)
 	// Truck 1's lease, registered by SEP; the lessee's code came to the technical mailbox.
 	s.call(u, p, &sepws.SaveLeaseContract{Ref: contract1, Organisation: sepsim.DemoLessorINN, DocNumber: "ДЛ-2025/17",
 		DocDate: date(2025, 7, 7), LeaseEnd: date(2028, 7, 7), LesseeINN: sepsim.DemoLesseeINN,
-		Assets: &sepws.StringList{Item: []string{asset(0)}}}).decode(t, &sepws.SaveLeaseContractResponse{})
+		Assets: &sepws.StringList{Item: []string{asset(0)}}}).Decode(t, &sepws.SaveLeaseContractResponse{})
 	var lease sepws.SendLeaseResponse
-	s.call(u, p, &sepws.SendLease{Contract: contract1, UseTechMailbox: true, Deadline: ptr(date(2025, 7, 21)), RequestId: ptr("go-lease-1")}).decode(t, &lease)
+	s.call(u, p, &sepws.SendLease{Contract: contract1, UseTechMailbox: true, Deadline: ptr(date(2025, 7, 21)), RequestId: ptr("go-lease-1")}).Decode(t, &lease)
 	s.advance(time.Minute)
 	s.job(hub.SepPollerJob)
-	s.call(u, p, &sepws.SendLease{Contract: contract1, UseTechMailbox: true, RequestId: ptr("go-lease-1")}).decode(t, &lease)
+	s.call(u, p, &sepws.SendLease{Contract: contract1, UseTechMailbox: true, RequestId: ptr("go-lease-1")}).Decode(t, &lease)
 	pr.lease, pr.leaseNumber = lease.Return_.Id, lease.Return_.Number
 	if pr.leaseNumber == "" {
 		t.Fatalf("lease not registered: %+v", lease.Return_)

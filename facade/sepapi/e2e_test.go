@@ -40,7 +40,7 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 		t.Fatalf("letters routed: %d", n)
 	}
 	var counts sepws.GetCountsResponse
-	s.call(u, p, &sepws.GetCounts{}).decode(t, &counts)
+	s.call(u, p, &sepws.GetCounts{}).Decode(t, &counts)
 	if counts.Return_.Letters != 0 {
 		t.Fatalf("counted before the mail job: %+v", counts.Return_)
 	}
@@ -48,12 +48,12 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 	if left, _ := os.ReadDir(filepath.Join(s.mailDir, l.id)); len(left) != 0 {
 		t.Fatalf("the mail job left %d files", len(left))
 	}
-	s.call(u, p, &sepws.GetCounts{}).decode(t, &counts)
+	s.call(u, p, &sepws.GetCounts{}).Decode(t, &counts)
 	if c := counts.Return_; c.Letters != 1 || c.Waiting != 0 || c.Ownership != 0 {
 		t.Fatalf("counts after the letter: %+v", c)
 	}
 	var letters sepws.GetLettersResponse
-	s.call(u, p, &sepws.GetLetters{ToProcess: ptr(true)}).decode(t, &letters)
+	s.call(u, p, &sepws.GetLetters{ToProcess: ptr(true)}).Decode(t, &letters)
 	if len(letters.Return_.Item) != 1 {
 		t.Fatalf("letters to process: %+v", letters.Return_)
 	}
@@ -65,7 +65,7 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 	}
 	// The responsible person got a personal notification (readable by 1C, and e-mailed).
 	var notes sepws.GetNotificationsResponse
-	s.call(u, p, &sepws.GetNotifications{Person: ptr(personIvanov)}).decode(t, &notes)
+	s.call(u, p, &sepws.GetNotifications{Person: ptr(personIvanov)}).Decode(t, &notes)
 	if len(notes.Return_.Item) != 1 || !notes.Return_.Item[0].Emailed || notes.Return_.Item[0].Asset != asset(0) {
 		t.Fatalf("notifications: %+v", notes.Return_)
 	}
@@ -76,7 +76,7 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 	// «Запрос данных заявления»: queued at once, status blue.
 	var req sepws.RequestLetterDataResponse
 	s.call(u, p, &sepws.RequestLetterData{Organisation: sepsim.DemoLessorINN,
-		Letters: &sepws.StringList{Item: []string{letter.Id}}, RequestId: ptr("5f0c8a2e-req-letter-1")}).decode(t, &req)
+		Letters: &sepws.StringList{Item: []string{letter.Id}}, RequestId: ptr("5f0c8a2e-req-letter-1")}).Decode(t, &req)
 	entry := req.Return_.Item[0]
 	if entry.Status != string(sep.StatusQueued) || entry.StatusColor != "blue" || entry.QueueId == "" || entry.Letter != letter.Id {
 		t.Fatalf("letter data request: %+v", entry)
@@ -84,7 +84,7 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 	// The widget sees one waiting request, not yet ready; PollNow and the poller ask nothing
 	// before 60 s.
 	s.advance(30 * time.Second)
-	s.call(u, p, &sepws.GetCounts{}).decode(t, &counts)
+	s.call(u, p, &sepws.GetCounts{}).Decode(t, &counts)
 	if c := counts.Return_; c.Waiting != 1 || c.Ready != 0 {
 		t.Fatalf("counts at 30 s: %+v", c)
 	}
@@ -93,7 +93,7 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 		t.Fatalf("waiting requests over OData: %v", w)
 	}
 	var poll sepws.PollNowResponse
-	s.call(u, p, &sepws.PollNow{}).decode(t, &poll)
+	s.call(u, p, &sepws.PollNow{}).Decode(t, &poll)
 	s.job(hub.SepPollerJob)
 	s.advance(29 * time.Second)
 	s.job(hub.SepPollerJob)
@@ -101,7 +101,7 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 		t.Fatalf("asked before 60 s: %+v, %d calls", poll.Return_, s.resultCalls())
 	}
 	s.advance(time.Second)
-	s.call(u, p, &sepws.GetCounts{}).decode(t, &counts)
+	s.call(u, p, &sepws.GetCounts{}).Decode(t, &counts)
 	if c := counts.Return_; c.Waiting != 1 || c.Ready != 1 {
 		t.Fatalf("counts at 60 s: %+v", c)
 	}
@@ -112,7 +112,7 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 		t.Fatalf("a duplicate tick called SEP again: %d → %d", calls, len(s.sim.Calls()))
 	}
 	var got sepws.GetQueueEntryResponse
-	s.call(u, p, &sepws.GetQueueEntry{Id: entry.Id}).decode(t, &got)
+	s.call(u, p, &sepws.GetQueueEntry{Id: entry.Id}).Decode(t, &got)
 	if e := got.Return_; e.Status != string(sep.StatusAnswered) || e.StatusColor != "green" || e.Outcome != "Completed" ||
 		len(e.Applications.Item) != 1 || e.Applications.Item[0] != number {
 		t.Fatalf("entry after 60 s: %+v", e)
@@ -121,7 +121,7 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 	// «Смена собственника»: the open application with owners and the letter's code, by the
 	// responsible person, the asset, a part of the VIN, the EPTS.
 	var rows sepws.GetOwnershipChangesResponse
-	s.call(u, p, &sepws.GetOwnershipChanges{Responsible: ptr(personIvanov)}).decode(t, &rows)
+	s.call(u, p, &sepws.GetOwnershipChanges{Responsible: ptr(personIvanov)}).Decode(t, &rows)
 	if len(rows.Return_.Item) != 1 {
 		t.Fatalf("ownership changes: %+v", rows.Return_)
 	}
@@ -133,24 +133,24 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 	}
 	for _, f := range []*sepws.GetOwnershipChanges{{Asset: ptr(asset(0))}, {VIN: ptr(truck.VIN[9:])}, {EPTS: ptr(truck.EPTS)}} {
 		var r sepws.GetOwnershipChangesResponse
-		s.call(u, p, f).decode(t, &r)
+		s.call(u, p, f).Decode(t, &r)
 		if len(r.Return_.Item) != 1 {
 			t.Fatalf("filter %+v: %d rows", f, len(r.Return_.Item))
 		}
 	}
-	s.call(u, p, &sepws.GetOwnershipChanges{Responsible: ptr(personSEP)}).decode(t, &rows)
+	s.call(u, p, &sepws.GetOwnershipChanges{Responsible: ptr(personSEP)}).Decode(t, &rows)
 	if len(rows.Return_.Item) != 0 {
 		t.Fatalf("another person's filter: %+v", rows.Return_.Item)
 	}
 	var app sepws.GetApplicationResponse
-	s.call(u, p, &sepws.GetApplication{Number: number}).decode(t, &app)
+	s.call(u, p, &sepws.GetApplication{Number: number}).Decode(t, &app)
 	if a := app.Return_; a.Type != "OwnershipChange" || len(a.Parties.Item) != 2 || a.Vehicles.Item[0].EPTS != truck.EPTS {
 		t.Fatalf("application: %+v", a)
 	}
 
 	// «Подтвердить» with the code from the letter.
 	var conf sepws.ConfirmOwnershipResponse
-	s.call(u, p, &sepws.ConfirmOwnership{Number: number, Status: "Confirmed", RequestId: ptr("confirm-1")}).decode(t, &conf)
+	s.call(u, p, &sepws.ConfirmOwnership{Number: number, Status: "Confirmed", RequestId: ptr("confirm-1")}).Decode(t, &conf)
 	if conf.Return_.Status != string(sep.StatusQueued) {
 		t.Fatalf("confirm: %+v", conf.Return_)
 	}
@@ -161,7 +161,7 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 	}
 	s.advance(time.Second)
 	s.job(hub.SepPollerJob)
-	s.call(u, p, &sepws.GetApplication{Number: number}).decode(t, &app)
+	s.call(u, p, &sepws.GetApplication{Number: number}).Decode(t, &app)
 	if app.Return_.Status != sep.AppExecuted {
 		t.Fatalf("application after confirmation: %+v", app.Return_)
 	}
@@ -169,7 +169,7 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 	if st := s.sliceLast(l, asset(0), owned); st != sep.AssetOwned {
 		t.Fatalf("asset status: %q", st)
 	}
-	s.call(u, p, &sepws.GetOwnershipChanges{}).decode(t, &rows)
+	s.call(u, p, &sepws.GetOwnershipChanges{}).Decode(t, &rows)
 	if len(rows.Return_.Item) != 0 {
 		t.Fatalf("executed application still listed: %+v", rows.Return_.Item)
 	}
@@ -184,18 +184,18 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 	s.call(u, p, &sepws.SaveLeaseContract{Ref: contract, Organisation: sepsim.DemoLessorINN,
 		DocName: ptr("Приложение к договору лизинга"), DocNumber: "ДЛ-2025/17", DocDate: date(2025, 7, 7), LeaseEnd: date(2028, 7, 7),
 		LesseeINN: sepsim.DemoLesseeINN, LesseeOGRN: ptr(sepsim.DemoLesseeOGRN), LesseeName: ptr("ООО «Магистраль-Перевозки»"),
-		LesseeEmail: ptr("fleet@magistral.example"), Assets: &sepws.StringList{Item: []string{asset(0)}}}).decode(t, &ct)
+		LesseeEmail: ptr("fleet@magistral.example"), Assets: &sepws.StringList{Item: []string{asset(0)}}}).Decode(t, &ct)
 	if ct.Return_.DocDate.Format(time.UTC) != "2025-07-07T00:00:00" {
 		t.Fatalf("contract: %+v", ct.Return_)
 	}
 	var cands sepws.GetLeaseCandidatesResponse
-	s.call(u, p, &sepws.GetLeaseCandidates{Organisation: sepsim.DemoLessorINN, From: date(2025, 7, 1), To: date(2025, 7, 31)}).decode(t, &cands)
+	s.call(u, p, &sepws.GetLeaseCandidates{Organisation: sepsim.DemoLessorINN, From: date(2025, 7, 1), To: date(2025, 7, 31)}).Decode(t, &cands)
 	if len(cands.Return_.Item) != 1 || !cands.Return_.Item[0].Ready || cands.Return_.Item[0].Assets.Item[0].Status != sep.AssetOwned {
 		t.Fatalf("candidates: %+v", cands.Return_)
 	}
 	var lease sepws.SendLeaseResponse
 	s.call(u, p, &sepws.SendLease{Contract: contract, Deadline: ptr(date(2025, 7, 21)), UseTechMailbox: true,
-		RequestId: ptr("lease-1")}).decode(t, &lease)
+		RequestId: ptr("lease-1")}).Decode(t, &lease)
 	la := lease.Return_
 	if la.RequestStatus != string(sep.StatusQueued) || la.RequestStatusColor != "blue" || la.LessorStatus != "Confirmed" ||
 		la.LesseeStatus != "NotApplicable" || la.Deadline.Format(time.UTC) != "2025-07-21T00:00:00" || la.Status != sep.LeaseSending {
@@ -204,7 +204,7 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 	s.call(u, p, &sepws.ConfirmLease{Lease: la.Id, LesseeStatus: "Confirmed", Code: ptr("123456")}).fault(t, "SEP_LEASE_NOT_CREATED")
 	s.advance(time.Minute)
 	s.job(hub.SepPollerJob)
-	s.call(u, p, &sepws.SendLease{Contract: contract, UseTechMailbox: true, RequestId: ptr("lease-1")}).decode(t, &lease)
+	s.call(u, p, &sepws.SendLease{Contract: contract, UseTechMailbox: true, RequestId: ptr("lease-1")}).Decode(t, &lease)
 	la = lease.Return_
 	if la.Number == "" || la.Status != sep.AppPending || la.RequestStatus != string(sep.StatusAnswered) {
 		t.Fatalf("lease after the answer: %+v", la)
@@ -214,7 +214,7 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 		t.Fatalf("lease letters routed: %d", n)
 	}
 	s.job(hub.SepMailJob)
-	s.call(u, p, &sepws.GetLetters{ToProcess: ptr(true)}).decode(t, &letters)
+	s.call(u, p, &sepws.GetLetters{ToProcess: ptr(true)}).Decode(t, &letters)
 	var codeLetter *sepws.Letter
 	for _, x := range letters.Return_.Item {
 		if x.Application == la.Number {
@@ -227,13 +227,13 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 	// The operator types the code from the letter by hand.
 	var cl sepws.ConfirmLeaseResponse
 	s.call(u, p, &sepws.ConfirmLease{Lease: la.Id, LesseeStatus: "Confirmed", Code: ptr(codeLetter.Code),
-		RequestId: ptr("lease-1-confirm")}).decode(t, &cl)
+		RequestId: ptr("lease-1-confirm")}).Decode(t, &cl)
 	if cl.Return_.RequestStatus != string(sep.StatusQueued) {
 		t.Fatalf("confirm lease: %+v", cl.Return_)
 	}
 	s.advance(time.Minute)
 	s.job(hub.SepPollerJob)
-	s.call(u, p, &sepws.SendLease{Contract: contract, UseTechMailbox: true, RequestId: ptr("lease-1")}).decode(t, &lease)
+	s.call(u, p, &sepws.SendLease{Contract: contract, UseTechMailbox: true, RequestId: ptr("lease-1")}).Decode(t, &lease)
 	if lease.Return_.Status != sep.AppExecuted || lease.Return_.LesseeStatus != "Confirmed" {
 		t.Fatalf("lease after confirmation: %+v", lease.Return_)
 	}
@@ -310,19 +310,19 @@ func TestOwnershipThenLeaseThroughTheFacade(t *testing.T) {
 
 	// The queue, the widget and the rule.
 	var q sepws.GetQueueResponse
-	s.call(u, p, &sepws.GetQueue{WaitingOnly: ptr(true)}).decode(t, &q)
+	s.call(u, p, &sepws.GetQueue{WaitingOnly: ptr(true)}).Decode(t, &q)
 	if len(q.Return_.Item) != 0 {
 		t.Fatalf("waiting at the end: %+v", q.Return_.Item)
 	}
-	s.call(u, p, &sepws.GetQueue{Limit: ptr(int32(3))}).decode(t, &q)
+	s.call(u, p, &sepws.GetQueue{Limit: ptr(int32(3))}).Decode(t, &q)
 	if len(q.Return_.Item) != 3 || q.Next == "" {
 		t.Fatalf("first page of the queue: %d items, next %q", len(q.Return_.Item), q.Next)
 	}
-	s.call(u, p, &sepws.GetQueue{Limit: ptr(int32(3)), Cursor: ptr(q.Next)}).decode(t, &q)
+	s.call(u, p, &sepws.GetQueue{Limit: ptr(int32(3)), Cursor: ptr(q.Next)}).Decode(t, &q)
 	if len(q.Return_.Item) != 1 || q.Next != "" {
 		t.Fatalf("second page of the queue: %d items, next %q", len(q.Return_.Item), q.Next)
 	}
-	s.call(u, p, &sepws.GetCounts{}).decode(t, &counts)
+	s.call(u, p, &sepws.GetCounts{}).Decode(t, &counts)
 	if c := counts.Return_; c.Waiting != 0 || c.Ownership != 0 || c.Leases != 0 {
 		t.Fatalf("counts at the end: %+v", c)
 	}

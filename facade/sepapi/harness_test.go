@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"github.com/stykovka/stykovka/facade/soap/soaptest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -153,17 +153,17 @@ func (s *stack) configure(l *leasing) {
 	s.call(l.admin, l.pass, &sepws.SaveSettings{
 		Organisations:  &sepws.OrganisationList{Item: []*sepws.Organisation{{INN: sepsim.DemoLessorINN, OGRN: sepsim.DemoLessorOGRN, Name: "ООО «Демо Лизинг»"}}},
 		SepResponsible: ptr(strings.ToUpper(personSEP)), TechMailbox: ptr(sepsim.DemoTechMailbox),
-	}).decode(s.t, &set)
+	}).Decode(s.t, &set)
 	if set.Return_.SepResponsible != personSEP || len(set.Return_.Organisations.Item) != 1 {
 		s.t.Fatalf("settings: %+v", set.Return_)
 	}
 	var key sepws.GetOrganisationKeyResponse
-	s.call(l.user, l.pass, &sepws.GetOrganisationKey{Organisation: sepsim.DemoLessorINN}).decode(s.t, &key)
+	s.call(l.user, l.pass, &sepws.GetOrganisationKey{Organisation: sepsim.DemoLessorINN}).Decode(s.t, &key)
 	if err := s.sim.SetPublicKey(sepsim.DemoLessorINN, []byte(key.Return_)); err != nil {
 		s.t.Fatal(err)
 	}
 	var p sepws.SavePersonResponse
-	s.call(l.user, l.pass, &sepws.SavePerson{Ref: personIvanov, Name: "Иванов Иван Иванович", Email: ptr(ivanovEmail)}).decode(s.t, &p)
+	s.call(l.user, l.pass, &sepws.SavePerson{Ref: personIvanov, Name: "Иванов Иван Иванович", Email: ptr(ivanovEmail)}).Decode(s.t, &p)
 	if status, body := s.odata(l, "POST", "Catalog_SepResponsiblePersons?$format=json", map[string]any{
 		"Ref_Key": personSEP, "Description": "Петрова Анна Сергеевна", "Email": sepEmail,
 	}); status != http.StatusCreated {
@@ -173,7 +173,7 @@ func (s *stack) configure(l *leasing) {
 		if i == 0 {
 			var a sepws.SaveAssetResponse
 			s.call(l.user, l.pass, &sepws.SaveAsset{Ref: asset(i), Code: ptr("ОС-0001"), Name: v.Make + " " + v.Model,
-				VIN: ptr(v.VIN), EPTS: ptr(v.EPTS), Organisation: ptr(sepsim.DemoLessorINN), Responsible: ptr(personIvanov)}).decode(s.t, &a)
+				VIN: ptr(v.VIN), EPTS: ptr(v.EPTS), Organisation: ptr(sepsim.DemoLessorINN), Responsible: ptr(personIvanov)}).Decode(s.t, &a)
 			if a.Return_.Ref != asset(i) || a.Return_.Responsible != personIvanov {
 				s.t.Fatalf("asset: %+v", a.Return_)
 			}
@@ -275,17 +275,10 @@ func (s *stack) assertNeverEarly() {
 
 const nsSep = "http://stykovka.ru/sep"
 
-type soapFault struct {
-	Code, String string
-	Detail       struct{ Code, Message string }
-}
+// soapResult is one answer; the tests' helpers below add to soaptest's.
+type soapResult struct{ soaptest.Result }
 
-type soapResult struct {
-	Status int
-	Body   []byte // the operation's response element
-	Raw    string
-	Fault  *soapFault
-}
+type soapFault = soaptest.Fault
 
 // call sends a generated request struct (its XMLName names the operation) through the SOAP
 // 1.1 port.
@@ -299,57 +292,7 @@ func (s *stack) call(user, pass string, req any) soapResult {
 	if err := xml.Unmarshal(body, &start); err != nil {
 		s.t.Fatal(err)
 	}
-	op := start.XMLName.Local
-	env := `<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>` +
-		string(body) + `</soap:Body></soap:Envelope>`
-	hr, _ := http.NewRequest(http.MethodPost, s.srv.URL+"/ws/Sep", strings.NewReader(env))
-	hr.Header.Set("Content-Type", "text/xml; charset=utf-8")
-	hr.Header.Set("SOAPAction", `"`+nsSep+`#Sep:`+op+`"`)
-	hr.SetBasicAuth(user, pass)
-	resp, err := http.DefaultClient.Do(hr)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var parsed struct {
-		Body struct {
-			Inner []byte `xml:",innerxml"`
-			Fault *struct {
-				Code   string `xml:"faultcode"`
-				String string `xml:"faultstring"`
-				Detail struct {
-					Error struct {
-						Code    string `xml:"http://stykovka.ru/hub Code"`
-						Message string `xml:"http://stykovka.ru/hub Message"`
-					} `xml:"http://stykovka.ru/hub Error"`
-				} `xml:"detail"`
-			} `xml:"Fault"`
-		} `xml:"Body"`
-	}
-	if err := xml.Unmarshal(raw, &parsed); err != nil {
-		s.t.Fatalf("%s: %d %v\n%s", op, resp.StatusCode, err, raw)
-	}
-	out := soapResult{Status: resp.StatusCode, Body: parsed.Body.Inner, Raw: string(raw)}
-	if f := parsed.Body.Fault; f != nil {
-		out.Fault = &soapFault{Code: f.Code, String: f.String}
-		out.Fault.Detail.Code, out.Fault.Detail.Message = f.Detail.Error.Code, f.Detail.Error.Message
-	}
-	return out
-}
-
-// decode reads the operation's response element into v (a generated sepws type).
-func (r soapResult) decode(t *testing.T, v any) {
-	t.Helper()
-	if r.Fault != nil {
-		t.Fatalf("fault %+v", r.Fault)
-	}
-	// A variable reused for several answers starts empty (xml.Unmarshal appends to lists).
-	rv := reflect.ValueOf(v).Elem()
-	rv.Set(reflect.Zero(rv.Type()))
-	if err := xml.Unmarshal(r.Body, v); err != nil {
-		t.Fatalf("%v\n%s", err, r.Raw)
-	}
+	return soapResult{soaptest.Call(s.t, s.srv.URL+"/ws/Sep", nsSep+"#Sep:"+start.XMLName.Local, user, pass, string(body))}
 }
 
 // fault checks that the call failed with the code.

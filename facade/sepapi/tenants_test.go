@@ -28,25 +28,25 @@ func TestTenantIsolation(t *testing.T) {
 	s.mailRoute(a.id, sepsim.DemoMailbox)
 	s.job(hub.SepMailJob)
 	var letters sepws.GetLettersResponse
-	s.call(a.user, a.pass, &sepws.GetLetters{}).decode(t, &letters)
+	s.call(a.user, a.pass, &sepws.GetLetters{}).Decode(t, &letters)
 	var req sepws.RequestLetterDataResponse
 	s.call(a.user, a.pass, &sepws.RequestLetterData{Organisation: sepsim.DemoLessorINN,
-		Letters: &sepws.StringList{Item: []string{letters.Return_.Item[0].Id}}}).decode(t, &req)
+		Letters: &sepws.StringList{Item: []string{letters.Return_.Item[0].Id}}}).Decode(t, &req)
 	s.advance(time.Minute)
 	s.job(hub.SepPollerJob)
 
 	// B's view: empty everywhere.
 	var counts sepws.GetCountsResponse
-	s.call(b.user, b.pass, &sepws.GetCounts{}).decode(t, &counts)
+	s.call(b.user, b.pass, &sepws.GetCounts{}).Decode(t, &counts)
 	if c := counts.Return_; c.Letters+c.Waiting+c.Ownership+c.Leases != 0 {
 		t.Fatalf("B's counts: %+v", c)
 	}
-	s.call(b.user, b.pass, &sepws.GetLetters{}).decode(t, &letters)
+	s.call(b.user, b.pass, &sepws.GetLetters{}).Decode(t, &letters)
 	if len(letters.Return_.Item) != 0 {
 		t.Fatalf("B's letters: %+v", letters.Return_.Item)
 	}
 	var rows sepws.GetOwnershipChangesResponse
-	s.call(b.user, b.pass, &sepws.GetOwnershipChanges{}).decode(t, &rows)
+	s.call(b.user, b.pass, &sepws.GetOwnershipChanges{}).Decode(t, &rows)
 	if len(rows.Return_.Item) != 0 {
 		t.Fatalf("B's ownership changes: %+v", rows.Return_.Item)
 	}
@@ -89,11 +89,11 @@ func TestTenantIsolation(t *testing.T) {
 	s.sim.CreateOwnershipChange(sepsim.DemoVehicles()[1].EPTS, sepsim.DemoLessorINN, t0.AddDate(0, 0, 14))
 	s.mailRoute(b.id, sepsim.DemoMailbox)
 	s.job(hub.SepMailJob)
-	s.call(b.user, b.pass, &sepws.GetLetters{}).decode(t, &letters)
+	s.call(b.user, b.pass, &sepws.GetLetters{}).Decode(t, &letters)
 	if len(letters.Return_.Item) != 1 || letters.Return_.Item[0].Assets.Item[0] != asset(1) {
 		t.Fatalf("B's letters: %+v", letters.Return_.Item)
 	}
-	s.call(a.user, a.pass, &sepws.GetLetters{}).decode(t, &letters)
+	s.call(a.user, a.pass, &sepws.GetLetters{}).Decode(t, &letters)
 	if len(letters.Return_.Item) != 1 {
 		t.Fatalf("A's letters after B's: %d", len(letters.Return_.Item))
 	}
@@ -107,13 +107,13 @@ func TestSettingsNeedAnAdministrator(t *testing.T) {
 	s.call(l.user, l.pass, &sepws.SaveSettings{Organisations: &sepws.OrganisationList{}}).fault(t, "SEP_ADMIN_REQUIRED")
 	s.configure(l)
 	var st sepws.GetSettingsResponse
-	s.call(l.user, l.pass, &sepws.GetSettings{}).decode(t, &st)
+	s.call(l.user, l.pass, &sepws.GetSettings{}).Decode(t, &st)
 	if st.Return_.TechMailbox != sepsim.DemoTechMailbox || st.Return_.Organisations.Item[0].INN != sepsim.DemoLessorINN {
 		t.Fatalf("settings: %+v", st.Return_)
 	}
 	// Fields left out keep their values; a bad one is refused in Russian with a stable code.
 	var saved sepws.SaveSettingsResponse
-	s.call(l.admin, l.pass, &sepws.SaveSettings{Organisations: st.Return_.Organisations}).decode(t, &saved)
+	s.call(l.admin, l.pass, &sepws.SaveSettings{Organisations: st.Return_.Organisations}).Decode(t, &saved)
 	if saved.Return_.SepResponsible != personSEP || saved.Return_.TechMailbox != sepsim.DemoTechMailbox {
 		t.Fatalf("settings after a partial save: %+v", saved.Return_)
 	}
@@ -144,7 +144,7 @@ func TestRequestsAreChecked(t *testing.T) {
 	// A request in the tenant's wall clock names the tenant's days: 1 July in Moscow is sent as
 	// 2025-07-01 although it is 30 June in UTC.
 	var e sepws.RequestApplicationsResponse
-	s.call(u, p, &sepws.RequestApplications{Organisation: sepsim.DemoLessorINN, From: date(2025, 7, 1), To: date(2025, 7, 1)}).decode(t, &e)
+	s.call(u, p, &sepws.RequestApplications{Organisation: sepsim.DemoLessorINN, From: date(2025, 7, 1), To: date(2025, 7, 1)}).Decode(t, &e)
 	if e.Return_.Subject != "Заявления за 01.07.2025–01.07.2025" || e.Return_.Status != "Получен номер очереди" {
 		t.Fatalf("period request: %+v", e.Return_)
 	}
