@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"io"
@@ -11,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -31,52 +28,11 @@ type emisDemo struct {
 
 func startEmisDemo(t *testing.T, data string) *emisDemo {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	d := &emisDemo{stderr: &syncBuffer{}}
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data", data}, nil, pw, d.stderr)
-		pw.Close()
-	}()
-	sc := bufio.NewScanner(pr)
-	var banner strings.Builder
-	for sc.Scan() {
-		banner.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "Ctrl+C") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
-	d.banner = banner.String()
-	find := func(re string) string {
-		m := regexp.MustCompile(re).FindStringSubmatch(d.banner)
-		if m == nil {
-			cancel()
-			t.Fatalf("banner lacks %s:\n%s\nstderr:\n%s", re, d.banner, d.stderr.String())
-		}
-		return m[1]
-	}
-	d.base = find(`(http://127\.0\.0\.1:\d+)/healthz`)
-	d.sim = find(`EMIS \(симулятор\): (http://127\.0\.0\.1:\d+)/`)
-	d.pms = find(`Демо-PMS: (http://127\.0\.0\.1:\d+/demo-pms)`)
-	stopped := false
-	d.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case code := <-exit:
-			if code != 0 {
-				t.Errorf("serve exit %d; stderr:\n%s", code, d.stderr.String())
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}
-	t.Cleanup(d.stop)
+	srv := startDemo(t, data)
+	d := &emisDemo{banner: srv.banner, stop: srv.stop, stderr: srv.log}
+	d.base = srv.find(t, `(http://127\.0\.0\.1:\d+)/healthz`)
+	d.sim = srv.find(t, `EMIS \(симулятор\): (http://127\.0\.0\.1:\d+)/`)
+	d.pms = srv.find(t, `Демо-PMS: (http://127\.0\.0\.1:\d+/demo-pms)`)
 	return d
 }
 

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"io"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stykovka/stykovka/internal/kontur"
 	"github.com/stykovka/stykovka/wsdl/konturws"
@@ -26,51 +22,10 @@ type konturDemo struct {
 
 func startKonturDemo(t *testing.T, data string) *konturDemo {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	stderr := &syncBuffer{}
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data", data}, nil, pw, stderr)
-		pw.Close()
-	}()
-	sc := bufio.NewScanner(pr)
-	var banner strings.Builder
-	for sc.Scan() {
-		banner.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "Ctrl+C") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
-	d := &konturDemo{banner: banner.String()}
-	find := func(re string) string {
-		m := regexp.MustCompile(re).FindStringSubmatch(d.banner)
-		if m == nil {
-			cancel()
-			t.Fatalf("banner lacks %s:\n%s\nstderr:\n%s", re, d.banner, stderr.String())
-		}
-		return m[1]
-	}
-	d.base = find(`(http://127\.0\.0\.1:\d+)/healthz`)
-	d.sim = find(`Контур \(симулятор ППС\): (http://127\.0\.0\.1:\d+)/`)
-	stopped := false
-	d.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case code := <-exit:
-			if code != 0 {
-				t.Errorf("serve exit %d; stderr:\n%s", code, stderr.String())
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}
-	t.Cleanup(d.stop)
+	srv := startDemo(t, data)
+	d := &konturDemo{banner: srv.banner, stop: srv.stop}
+	d.base = srv.find(t, `(http://127\.0\.0\.1:\d+)/healthz`)
+	d.sim = srv.find(t, `Контур \(симулятор ППС\): (http://127\.0\.0\.1:\d+)/`)
 	return d
 }
 

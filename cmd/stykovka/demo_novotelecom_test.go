@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"io"
@@ -26,51 +24,10 @@ type ntDemo struct {
 
 func startNTDemo(t *testing.T, data string) *ntDemo {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	d := &ntDemo{stderr: &syncBuffer{}}
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data", data}, nil, pw, d.stderr)
-		pw.Close()
-	}()
-	sc := bufio.NewScanner(pr)
-	var banner strings.Builder
-	for sc.Scan() {
-		banner.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "Ctrl+C") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
-	d.banner = banner.String()
-	find := func(re string) string {
-		m := regexp.MustCompile(re).FindStringSubmatch(d.banner)
-		if m == nil {
-			cancel()
-			t.Fatalf("banner lacks %s:\n%s\nstderr:\n%s", re, d.banner, d.stderr.String())
-		}
-		return m[1]
-	}
-	d.base = find(`(http://127\.0\.0\.1:\d+)/healthz`)
-	d.sim = find(`«Мои счета» \(симулятор Новотелекома\): (http://127\.0\.0\.1:\d+)`)
-	stopped := false
-	d.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case code := <-exit:
-			if code != 0 {
-				t.Errorf("serve exit %d; stderr:\n%s", code, d.stderr.String())
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}
-	t.Cleanup(d.stop)
+	srv := startDemo(t, data)
+	d := &ntDemo{banner: srv.banner, stop: srv.stop, stderr: srv.log}
+	d.base = srv.find(t, `(http://127\.0\.0\.1:\d+)/healthz`)
+	d.sim = srv.find(t, `«Мои счета» \(симулятор Новотелекома\): (http://127\.0\.0\.1:\d+)`)
 	return d
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine and the test to share.
@@ -30,26 +28,10 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 func TestServeDemoAnswersHealthzAndStopsGracefully(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "var")
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	var stderr syncBuffer
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data", data}, nil, pw, &stderr)
-		pw.Close()
-	}()
-
 	// The banner names the URLs and the demo credentials.
-	sc := bufio.NewScanner(pr)
-	var banner strings.Builder
-	for sc.Scan() {
-		banner.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "Ctrl+C") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
-	out := banner.String()
+	srv := startDemo(t, data)
+	stderr := srv.log
+	out := srv.banner
 	for _, want := range []string{"/healthz", "/ws/Hub?wsdl", "/odata/standard.odata/", "demo / demo", "Администратор / demo"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
@@ -103,15 +85,7 @@ func TestServeDemoAnswersHealthzAndStopsGracefully(t *testing.T) {
 		t.Errorf("OData with a wrong password: %d, want 401", code)
 	}
 
-	cancel()
-	select {
-	case code := <-exit:
-		if code != 0 {
-			t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop after cancel")
-	}
+	srv.stop() // fails the test unless serve stops cleanly with exit 0
 
 	// The demo users exist in the data folder after a restart-free stop.
 	var list bytes.Buffer

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -37,39 +36,12 @@ func cleanProfileEnv(t *testing.T) {
 	}
 }
 
-// startServe runs `stykovka serve` with args until the test ends and returns its banner
-// (up to "Ctrl+C") and its log.
+// startServe runs `stykovka serve` with args on a fresh data folder until the test ends and
+// returns its banner (up to "Ctrl+C") and its log.
 func startServe(t *testing.T, args ...string) (banner string, log *syncBuffer) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	log = &syncBuffer{}
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "var")}, args...), nil, pw, log)
-		pw.Close()
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-exit:
-			if code != 0 {
-				t.Errorf("serve exit %d; log:\n%s", code, log.String())
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	sc := bufio.NewScanner(pr)
-	var b strings.Builder
-	for sc.Scan() {
-		b.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "Ctrl+C") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
-	return b.String(), log
+	srv := serveInProcess(t, append([]string{"--data", filepath.Join(t.TempDir(), "var")}, args...)...)
+	return srv.banner, srv.log
 }
 
 func TestServeShowsTheProfile(t *testing.T) {
