@@ -47,7 +47,7 @@ func New(o Options) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		json.NewEncoder(w).Encode(map[string]string{
-			"status": "ok", "version": Version, "profile": o.Hub.Deps.Profile,
+			"status": "ok", "version": Version, "profile": o.Hub.Deps.Deployment.Profile, "adapters": o.Hub.Deps.Adapters,
 		})
 	})
 

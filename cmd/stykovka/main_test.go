@@ -4,27 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/stykovka/stykovka/internal/app/apptest"
 	"io"
 	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 )
 
-// syncBuffer is a bytes.Buffer safe for the server goroutine and the test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+// syncBuffer is a buffer safe for the server goroutine and the test to share.
+type syncBuffer = apptest.LogBuffer
 
 func TestServeDemoAnswersHealthzAndStopsGracefully(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "var")
@@ -48,7 +38,7 @@ func TestServeDemoAnswersHealthzAndStopsGracefully(t *testing.T) {
 	var h map[string]string
 	json.NewDecoder(resp.Body).Decode(&h)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || h["status"] != "ok" || h["profile"] != "local" {
+	if resp.StatusCode != 200 || h["status"] != "ok" || h["profile"] != "on-prem" || h["adapters"] != "local" {
 		t.Fatalf("healthz: %d %v", resp.StatusCode, h)
 	}
 	if resp.Header.Get("X-Request-Id") == "" {

@@ -683,6 +683,7 @@ type healthView struct {
 	Scheduler bool
 	Metrics   bool
 	Profile   string
+	Adapters  string
 	Version   string
 	Clock     string
 }
@@ -702,7 +703,7 @@ func (c *Console) healthPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := c.base(r, "health", "Состояние внешних систем")
 	cfg := c.h.Cfg
-	d := healthView{Metrics: c.o.Metrics, Profile: c.h.Deps.Profile, Version: c.o.Version, Clock: c.fmtTime(p.Tenant, c.h.Deps.Clock.Now())}
+	d := healthView{Metrics: c.o.Metrics, Profile: c.h.Deps.Deployment.Profile, Adapters: c.h.Deps.Adapters, Version: c.o.Version, Clock: c.fmtTime(p.Tenant, c.h.Deps.Clock.Now())}
 
 	sepRow := systemRow{Name: "СЭП (электронные паспорта)", Address: hostOf(cfg.Sep.URL)}
 	if hist, err := c.h.Sep.History(ctx, p.Tenant, sep.PageRequest{Limit: 1, Desc: true}); err == nil && len(hist.Items) > 0 {

@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"github.com/stykovka/stykovka/facade/soap/soaptest"
+	"github.com/stykovka/stykovka/internal/app/apptest"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,15 +20,11 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/stykovka/stykovka/facade"
-	"github.com/stykovka/stykovka/internal/app"
-	"github.com/stykovka/stykovka/internal/blobs/folderblobs"
 	"github.com/stykovka/stykovka/internal/clock"
 	"github.com/stykovka/stykovka/internal/emis"
 	"github.com/stykovka/stykovka/internal/emis/hooksig"
 	"github.com/stykovka/stykovka/internal/hub"
-	"github.com/stykovka/stykovka/internal/sealer/localsealer"
 	emissim "github.com/stykovka/stykovka/internal/sim/emis"
-	"github.com/stykovka/stykovka/internal/store/boltstore"
 )
 
 // t0 is the fake "now": 1 July 2025, 12:00 in Moscow.
@@ -46,24 +42,7 @@ type stack struct {
 	hub    *hub.Hub
 	sim    *emissim.Server
 	srv    *httptest.Server
-	logs   *logBuf
-}
-
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs   *apptest.LogBuffer
 }
 
 // ticking moves the shared clock on by a second at every reading of the simulator, as time
@@ -80,24 +59,12 @@ func newStack(t *testing.T) *stack { return newStackWith(t, nil) }
 // newStackWith lets the test change the hub's configuration before the hub is built.
 func newStackWith(t *testing.T, configure func(*hub.Config)) *stack {
 	t.Helper()
-	s := &stack{t: t, ctx: context.Background(), clk: clock.NewFake(t0), logs: &logBuf{}}
-	dir := t.TempDir()
+	s := &stack{t: t, ctx: context.Background(), clk: clock.NewFake(t0)}
+	deps, logs, dir := apptest.Local(t, s.clk)
+	s.logs = logs
+	log := deps.Log
+	var err error
 	s.dbPath = filepath.Join(dir, "stykovka.db")
-	st, err := boltstore.Open(s.dbPath, s.clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bl, err := folderblobs.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	se, err := localsealer.Open(filepath.Join(dir, "keys", "seal.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	deps := &app.Deps{Store: st, Blobs: bl, Sealer: se, Clock: s.clk, Log: log, Profile: "local"}
-	t.Cleanup(func() { deps.Close() })
 
 	var handler http.Handler
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))

@@ -6,26 +6,20 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"github.com/stykovka/stykovka/facade/soap/soaptest"
+	"github.com/stykovka/stykovka/internal/app/apptest"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stykovka/stykovka/facade"
-	"github.com/stykovka/stykovka/internal/app"
-	"github.com/stykovka/stykovka/internal/blobs/folderblobs"
 	"github.com/stykovka/stykovka/internal/clock"
 	"github.com/stykovka/stykovka/internal/hub"
 	"github.com/stykovka/stykovka/internal/money"
 	"github.com/stykovka/stykovka/internal/scheduler"
-	"github.com/stykovka/stykovka/internal/sealer/localsealer"
 	kontursim "github.com/stykovka/stykovka/internal/sim/kontur"
-	"github.com/stykovka/stykovka/internal/store/boltstore"
 )
 
 // t0 is the fake "now": 1 July 2025, 12:00 in Moscow.
@@ -50,45 +44,16 @@ type stack struct {
 	hub  *hub.Hub
 	sim  *kontursim.Sim
 	srv  *httptest.Server
-	logs *logBuf
-}
-
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs *apptest.LogBuffer
 }
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	s := &stack{t: t, ctx: context.Background(), clk: clock.NewFake(t0), logs: &logBuf{}}
-	dir := t.TempDir()
-	st, err := boltstore.Open(filepath.Join(dir, "stykovka.db"), s.clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bl, err := folderblobs.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	se, err := localsealer.Open(filepath.Join(dir, "keys", "seal.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	deps := &app.Deps{Store: st, Blobs: bl, Sealer: se, Clock: s.clk, Log: log, Profile: "local"}
-	t.Cleanup(func() { deps.Close() })
+	s := &stack{t: t, ctx: context.Background(), clk: clock.NewFake(t0)}
+	deps, logs, _ := apptest.Local(t, s.clk)
+	s.logs = logs
+	log := deps.Log
+	var err error
 
 	s.sim = kontursim.New(kontursim.Options{APIKey: simKey, Cards: kontursim.DemoCards(), Log: log})
 	simURL, err := s.sim.Start("127.0.0.1:0")

@@ -1,29 +1,22 @@
 package novotelecomapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/xml"
 	"github.com/stykovka/stykovka/facade/soap/soaptest"
+	"github.com/stykovka/stykovka/internal/app/apptest"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stykovka/stykovka/facade"
-	"github.com/stykovka/stykovka/internal/app"
-	"github.com/stykovka/stykovka/internal/blobs/folderblobs"
 	"github.com/stykovka/stykovka/internal/clock"
 	"github.com/stykovka/stykovka/internal/hub"
-	"github.com/stykovka/stykovka/internal/sealer/localsealer"
 	ntsim "github.com/stykovka/stykovka/internal/sim/novotelecom"
-	"github.com/stykovka/stykovka/internal/store/boltstore"
 )
 
 // t0 is the fake "now": 21 June 2018, 16:00 in Novosibirsk (the seed's dates).
@@ -40,45 +33,15 @@ type stack struct {
 	hub  *hub.Hub
 	sim  *ntsim.Server
 	srv  *httptest.Server
-	logs *logBuf
-}
-
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs *apptest.LogBuffer
 }
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	s := &stack{t: t, ctx: context.Background(), clk: clock.NewFake(t0), logs: &logBuf{}}
-	dir := t.TempDir()
-	st, err := boltstore.Open(filepath.Join(dir, "stykovka.db"), s.clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bl, err := folderblobs.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	se, err := localsealer.Open(filepath.Join(dir, "keys", "seal.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	deps := &app.Deps{Store: st, Blobs: bl, Sealer: se, Clock: s.clk, Log: log, Profile: "local"}
-	t.Cleanup(func() { deps.Close() })
+	s := &stack{t: t, ctx: context.Background(), clk: clock.NewFake(t0)}
+	deps, logs, _ := apptest.Local(t, s.clk)
+	s.logs = logs
+	var err error
 
 	s.sim = ntsim.New(s.clk)
 	if err := s.sim.Start(); err != nil {

@@ -7,28 +7,24 @@ import (
 	"encoding/xml"
 	"fmt"
 	"github.com/stykovka/stykovka/facade/soap/soaptest"
+	"github.com/stykovka/stykovka/internal/app/apptest"
+	"github.com/stykovka/stykovka/internal/blobs"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stykovka/stykovka/facade"
 	"github.com/stykovka/stykovka/facade/soap/xsd"
-	"github.com/stykovka/stykovka/internal/app"
-	"github.com/stykovka/stykovka/internal/blobs/folderblobs"
 	"github.com/stykovka/stykovka/internal/clock"
 	"github.com/stykovka/stykovka/internal/hub"
 	"github.com/stykovka/stykovka/internal/scheduler"
-	"github.com/stykovka/stykovka/internal/sealer/localsealer"
 	sepsim "github.com/stykovka/stykovka/internal/sim/sep"
-	"github.com/stykovka/stykovka/internal/store/boltstore"
 	"github.com/stykovka/stykovka/wsdl/sepws"
 )
 
@@ -48,48 +44,19 @@ type stack struct {
 	simURL  string
 	srv     *httptest.Server
 	mailDir string
-	blobs   *folderblobs.Folder
-	logs    *logBuf
+	blobs   blobs.Blobs
+	logs    *apptest.LogBuffer
 
 	routed int // letters of the simulator's outbox already routed by mailRoute
 }
 
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	s := &stack{t: t, ctx: context.Background(), clk: clock.NewFake(t0), logs: &logBuf{}}
-	dir := t.TempDir()
-	st, err := boltstore.Open(filepath.Join(dir, "stykovka.db"), s.clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.blobs, err = folderblobs.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	se, err := localsealer.Open(filepath.Join(dir, "keys", "seal.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	deps := &app.Deps{Store: st, Blobs: s.blobs, Sealer: se, Clock: s.clk, Log: log, Profile: "local"}
-	t.Cleanup(func() { deps.Close() })
+	s := &stack{t: t, ctx: context.Background(), clk: clock.NewFake(t0)}
+	deps, logs, dir := apptest.Local(t, s.clk)
+	s.logs = logs
+	var err error
+	s.blobs = deps.Blobs
 
 	s.sim = sepsim.New(sepsim.Options{Clock: s.clk})
 	simSrv := httptest.NewServer(s.sim.Handler())

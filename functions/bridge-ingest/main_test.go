@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
+	"github.com/stykovka/stykovka/internal/app/apptest"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,8 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/stykovka/stykovka/functions/internal/lambdatest"
-	"github.com/stykovka/stykovka/internal/app"
-	"github.com/stykovka/stykovka/internal/blobs/folderblobs"
 	"github.com/stykovka/stykovka/internal/bridge/bridgetest"
 	"github.com/stykovka/stykovka/internal/bridge/wire"
 	"github.com/stykovka/stykovka/internal/clock"
@@ -25,8 +22,6 @@ import (
 	"github.com/stykovka/stykovka/internal/hub"
 	"github.com/stykovka/stykovka/internal/legal"
 	"github.com/stykovka/stykovka/internal/regula"
-	"github.com/stykovka/stykovka/internal/sealer/localsealer"
-	"github.com/stykovka/stykovka/internal/store/boltstore"
 )
 
 // The sample events/bridge-ingest.json is a real upload of tenant "demo-hotel"'s front-desk
@@ -54,21 +49,8 @@ type fixture struct {
 func newFixture(t *testing.T, secret string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, ctx: context.Background(), clk: clock.NewFake(sampleTime)}
-	dir := t.TempDir()
-	st, err := boltstore.Open(filepath.Join(dir, "stykovka.db"), f.clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bl, err := folderblobs.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	se, err := localsealer.Open(filepath.Join(dir, "keys", "seal.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	deps := &app.Deps{Store: st, Blobs: bl, Sealer: se, Clock: f.clk, Log: slog.New(slog.NewTextHandler(t.Output(), nil)), Profile: "local"}
-	t.Cleanup(func() { deps.Close() })
+	deps, _, _ := apptest.Local(t, f.clk)
+	var err error
 	f.hub, err = hub.New(deps, hub.ConfigFromEnv(func(string) string { return "" }))
 	if err != nil {
 		t.Fatal(err)

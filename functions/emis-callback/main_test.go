@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/stykovka/stykovka/internal/app/apptest"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,16 +15,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/stykovka/stykovka/functions/internal/lambdatest"
-	"github.com/stykovka/stykovka/internal/app"
-	"github.com/stykovka/stykovka/internal/blobs/folderblobs"
 	"github.com/stykovka/stykovka/internal/clock"
 	"github.com/stykovka/stykovka/internal/emis"
 	"github.com/stykovka/stykovka/internal/emis/hooksig"
 	"github.com/stykovka/stykovka/internal/hub"
 	"github.com/stykovka/stykovka/internal/legal"
-	"github.com/stykovka/stykovka/internal/sealer/localsealer"
 	emissim "github.com/stykovka/stykovka/internal/sim/emis"
-	"github.com/stykovka/stykovka/internal/store/boltstore"
 )
 
 // The sample events/emis-callback.json is a real EMIS callback of tenant "demo-hotel", signed
@@ -58,21 +53,8 @@ type fixture struct {
 func newFixture(t *testing.T, emisSecret string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, ctx: context.Background(), clk: clock.NewFake(sampleTime), pmsIn: emis.NewSecret()}
-	dir := t.TempDir()
-	st, err := boltstore.Open(filepath.Join(dir, "stykovka.db"), f.clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bl, err := folderblobs.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	se, err := localsealer.Open(filepath.Join(dir, "keys", "seal.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	deps := &app.Deps{Store: st, Blobs: bl, Sealer: se, Clock: f.clk, Log: slog.New(slog.NewTextHandler(t.Output(), nil)), Profile: "local"}
-	t.Cleanup(func() { deps.Close() })
+	deps, _, _ := apptest.Local(t, f.clk)
+	var err error
 	f.sim, err = emissim.Start("127.0.0.1:0", emissim.Options{Clock: f.clk})
 	if err != nil {
 		t.Fatal(err)

@@ -38,8 +38,8 @@ func TestHealthzEvent(t *testing.T) {
 	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
 		t.Fatalf("body: %v: %s", err, resp.Body)
 	}
-	if body["status"] != "ok" || body["profile"] != "local" {
-		t.Errorf("body %v, want status ok from the local profile", body)
+	if body["status"] != "ok" || body["profile"] != "on-prem" || body["adapters"] != "local" {
+		t.Errorf("body %v, want status ok from the embedded adapters (on-prem)", body)
 	}
 	if resp.Headers["X-Request-Id"] == "" {
 		t.Error("no X-Request-Id: the facade's middleware did not run")

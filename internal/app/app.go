@@ -36,9 +36,9 @@ type Deps struct {
 	Sealer sealer.Sealer
 	Clock  clock.Clock
 	Log    *slog.Logger
-	// Profile names the adapters ("local": bbolt, a folder, a key file; "aws": DynamoDB, S3
-	// and KMS or their compatible services); /healthz shows it.
-	Profile string
+	// Adapters names the adapters ("local": bbolt, a folder, a key file; "aws": DynamoDB, S3
+	// and KMS or their compatible services). Not to be confused with Deployment.Profile.
+	Adapters string
 	// Deployment is where the hub runs and whether it may keep personal data there (see
 	// profile.go); the zero value (hand-built Deps) is an unknown profile.
 	Deployment Deployment
@@ -73,7 +73,7 @@ func LocalWithClock(dataDir string, log *slog.Logger, clk clock.Clock) (*Deps, e
 		st.Close()
 		return nil, fmt.Errorf("sealer: %w", err)
 	}
-	return &Deps{Store: st, Blobs: bl, Sealer: se, Clock: clk, Log: log, Profile: "local",
+	return &Deps{Store: st, Blobs: bl, Sealer: se, Clock: clk, Log: log, Adapters: "local",
 		Deployment: Deployment{Profile: ProfileOnPrem, PersonalData: true}}, nil
 }
 
@@ -164,7 +164,7 @@ func FromEnvWithClock(ctx context.Context, getenv func(string) string, log *slog
 		Sealer:     se,
 		Clock:      clk,
 		Log:        log,
-		Profile:    "aws",
+		Adapters:   "aws",
 		Deployment: dep,
 	}, nil
 }

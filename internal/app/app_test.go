@@ -84,7 +84,7 @@ func TestFromEnvMakesNoCallsAndUsesTheConfiguredEndpoints(t *testing.T) {
 	if got := fake.seen(); len(got) != 0 {
 		t.Fatalf("FromEnv made requests: %q", got)
 	}
-	if deps.Profile != "aws" || deps.Store == nil || deps.Blobs == nil || deps.Sealer == nil || deps.Clock == nil {
+	if deps.Adapters != "aws" || deps.Store == nil || deps.Blobs == nil || deps.Sealer == nil || deps.Clock == nil {
 		t.Fatalf("deps %+v, want the AWS adapters", deps)
 	}
 

@@ -324,7 +324,7 @@ func TestDeploymentProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if d.Deployment != (app.Deployment{Profile: app.ProfileOnPrem, PersonalData: true}) || d.Profile != "local" {
+	if d.Deployment != (app.Deployment{Profile: app.ProfileOnPrem, PersonalData: true}) || d.Adapters != "local" {
 		t.Errorf("Local: %+v", d.Deployment)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"github.com/stykovka/stykovka/internal/app/apptest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -99,22 +100,7 @@ type retStack struct {
 	rawKey map[string]types.AttributeValue
 }
 
-type retLogs struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *retLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *retLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type retLogs = apptest.LogBuffer
 
 // retTicking moves the shared clock on by a second at every reading of the simulator.
 type retTicking struct{ f *clock.Fake }
@@ -144,7 +130,7 @@ func newRetStack(t *testing.T, adapter string) *retStack {
 	s := &retStack{t: t, ctx: context.Background(), clk: clock.NewFake(retT0), logs: &retLogs{}}
 	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	dir := t.TempDir()
-	deps := &app.Deps{Clock: s.clk, Log: log, Profile: "local",
+	deps := &app.Deps{Clock: s.clk, Log: log, Adapters: "local",
 		Deployment: app.Deployment{Profile: app.ProfileOnPrem, PersonalData: true}}
 	switch adapter {
 	case "bbolt":
@@ -175,7 +161,7 @@ func newRetStack(t *testing.T, adapter string) *retStack {
 		deps.Store = dynamostore.New(s.dynamo, s.table, s.clk)
 		deps.Blobs = s3blobs.New(s3c, "stykovka")
 		deps.Sealer = kmssealer.New(kmsserver.Client(t, kmsURL), kmsSrv.CreateKey())
-		deps.Profile = "aws"
+		deps.Adapters = "aws"
 	}
 	s.deps = deps
 	t.Cleanup(func() { deps.Close() })
