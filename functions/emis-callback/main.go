@@ -10,21 +10,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"log/slog"
 	"net/http"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/stykovka/stykovka/functions/internal/lambdaio"
 	"github.com/stykovka/stykovka/internal/app"
-	"github.com/stykovka/stykovka/internal/emis/hooksig"
 	"github.com/stykovka/stykovka/internal/hub"
 	"github.com/stykovka/stykovka/internal/metrics"
 )
@@ -47,63 +41,12 @@ func main() {
 	lambda.Start(lambdaio.Flushed(job, newHandler(h)))
 }
 
-// newHandler returns the function's handler. The webhook handlers keep no per-request state,
-// so concurrent invocations are safe.
+// newHandler returns the function's handler: the EMIS flow's two webhooks, the same handlers
+// the local binary serves.
 func newHandler(h *hub.Hub) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	return httpadapter.NewV2(routes(h)).ProxyWithContext
-}
-
-// routes serves the EMIS flow's two webhooks and answers anything else with a JSON 404: the
-// API routes only these two here.
-func routes(h *hub.Hub) http.Handler {
 	hooks := h.Webhooks()
-	mux := http.NewServeMux()
-	for _, path := range []string{hub.EmisHookPath, hub.PMSHookPath} {
-		// Any method: the handlers answer a non-POST themselves (HOOK_METHOD, with Allow).
-		mux.Handle(path, hooks["POST "+path])
-	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		body, _ := json.Marshal(map[string]string{"code": "HOOK_NOT_FOUND", "message": "Неизвестный адрес вебхука"})
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = w.Write(body)
+	return lambdaio.Webhooks(h.Deps.Log, map[string]http.Handler{
+		hub.EmisHookPath: hooks["POST "+hub.EmisHookPath],
+		hub.PMSHookPath:  hooks["POST "+hub.PMSHookPath],
 	})
-	return withLog(h.Deps.Log, joinSignatures(mux))
-}
-
-// joinSignatures undoes what the API Gateway adapter does to the signature headers: it splits
-// every header value at commas into several values, and "t=…,v1=…" would reach the handler as
-// its first part only. API Gateway itself joins repeated headers with commas, so joining the
-// parts back gives exactly the header the sender sent.
-func joinSignatures(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for _, name := range []string{hooksig.Header, hooksig.EmisHeader} {
-			if vs := r.Header.Values(name); len(vs) > 1 {
-				r.Header.Set(name, strings.Join(vs, ","))
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// withLog logs method, path, status and duration of each request — never its query (the
-// tenant), headers (signatures) or body (personal data).
-func withLog(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		log.InfoContext(r.Context(), "http", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"ms", time.Since(start).Milliseconds())
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
 }

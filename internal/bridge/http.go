@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/stykovka/stykovka/internal/apperr"
 	"github.com/stykovka/stykovka/internal/bridge/wire"
@@ -57,7 +56,7 @@ func Handler(s *Service) http.Handler {
 			return
 		}
 		// The API Gateway adapter splits header values at commas; "t=…,v1=…" is one value.
-		sig := strings.Join(r.Header.Values(hooksig.Header), ",")
+		sig := hooksig.FromRequest(r, hooksig.Header)
 		res, err := s.HandleUpload(r.Context(), r.URL.Query().Get("tenant"), r.Header.Get(wire.DeviceHeader), sig, body)
 		if err != nil {
 			writeError(w, err)

@@ -17,6 +17,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,13 @@ var (
 	ErrStale     = errors.New("hooksig: timestamp outside the replay window")
 	ErrMismatch  = errors.New("hooksig: signature does not match")
 )
+
+// FromRequest returns the signature header name of r. Its value holds a comma ("t=…,v1=…"), and
+// proxies may hand it over as several values split at the commas (the API Gateway adapter
+// does); joining them gives back what the sender sent.
+func FromRequest(r *http.Request, name string) string {
+	return strings.Join(r.Header.Values(name), ",")
+}
 
 // Sign returns the header value for body signed with secret at time now.
 func Sign(secret []byte, now time.Time, body []byte) string {

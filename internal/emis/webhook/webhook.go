@@ -88,7 +88,7 @@ func Emis(svc *emis.Service) http.Handler {
 		}
 		body, err := readBody(w, r, emis.MaxCallbackBody)
 		if err == nil {
-			_, err = svc.HandleEmisCallback(r.Context(), r.URL.Query().Get("tenant"), r.Header.Get(hooksig.EmisHeader), body)
+			_, err = svc.HandleEmisCallback(r.Context(), r.URL.Query().Get("tenant"), hooksig.FromRequest(r, hooksig.EmisHeader), body)
 		}
 		if err != nil {
 			writeError(w, err)
@@ -110,7 +110,7 @@ func PMS(svc *emis.Service) http.Handler {
 		body, err := readBody(w, r, emis.MaxPMSBody)
 		var reply emis.Reply
 		if err == nil {
-			reply, err = svc.HandlePMSHook(r.Context(), r.URL.Query().Get("tenant"), r.Header.Get(hooksig.Header), body)
+			reply, err = svc.HandlePMSHook(r.Context(), r.URL.Query().Get("tenant"), hooksig.FromRequest(r, hooksig.Header), body)
 		}
 		if err != nil {
 			writeError(w, err)
