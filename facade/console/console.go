@@ -19,6 +19,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -316,6 +317,10 @@ func mac(key []byte, parts ...string) string {
 const (
 	keyPK = "CONSOLE"
 	keySK = "KEY"
+
+	// The key belongs to no tenant: it is sealed under the hub's own name.
+	keySealTenant  = "_hub"
+	keySealPurpose = "console/form-key"
 )
 
 func (c *Console) secret(ctx context.Context) ([]byte, error) {
@@ -324,14 +329,19 @@ func (c *Console) secret(ctx context.Context) ([]byte, error) {
 	if c.key != nil {
 		return c.key, nil
 	}
-	st := c.h.Deps.Store
+	st, se := c.h.Deps.Store, c.h.Deps.Sealer
 	it, err := st.Get(ctx, keyPK, keySK)
 	if errors.Is(err, store.ErrNotFound) {
 		k := make([]byte, 32)
 		if _, err := rand.Read(k); err != nil {
 			return nil, err
 		}
-		it, err = st.Put(ctx, store.Item{PK: keyPK, SK: keySK, Data: k}, store.NotExists())
+		// Sealed at rest like every other secret of the hub.
+		sealed, serr := se.Seal(ctx, keySealTenant, keySealPurpose, k)
+		if serr != nil {
+			return nil, serr
+		}
+		it, err = st.Put(ctx, store.Item{PK: keyPK, SK: keySK, Data: sealed}, store.NotExists())
 		if errors.Is(err, store.ErrConditionFailed) {
 			it, err = st.Get(ctx, keyPK, keySK)
 		}
@@ -339,10 +349,14 @@ func (c *Console) secret(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(it.Data) < 32 {
+	k, err := se.Open(ctx, keySealTenant, keySealPurpose, it.Data)
+	if err != nil {
+		return nil, fmt.Errorf("console: form key: %w", err)
+	}
+	if len(k) < 32 {
 		return nil, errors.New("console: key too short")
 	}
-	c.key = it.Data
+	c.key = k
 	return c.key, nil
 }
 

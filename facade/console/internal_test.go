@@ -1,11 +1,15 @@
 package console
 
 import (
+	"bytes"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/stykovka/stykovka/facade/auth"
+	"github.com/stykovka/stykovka/internal/app/apptest"
+	"github.com/stykovka/stykovka/internal/clock"
+	"github.com/stykovka/stykovka/internal/hub"
 	"github.com/stykovka/stykovka/internal/money"
 )
 
@@ -62,5 +66,31 @@ func TestSameOrigin(t *testing.T) {
 		if got := sameOrigin(r); got != tc.want {
 			t.Errorf("%+v: %v", tc, got)
 		}
+	}
+}
+
+// TestFormKeyIsSealedAtRest: the key signing the console's forms is stored sealed, and a
+// second process (a fresh Console over the same store) signs with the same key.
+func TestFormKeyIsSealedAtRest(t *testing.T) {
+	deps, _, _ := apptest.Local(t, clock.Real{})
+	h, err := hub.New(deps, hub.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := &Console{h: h}
+	key, err := first.secret(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := deps.Store.Get(t.Context(), keyPK, keySK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(it.Data, key) {
+		t.Fatal("the form key is stored in the clear")
+	}
+	again, err := (&Console{h: h}).secret(t.Context())
+	if err != nil || !bytes.Equal(again, key) {
+		t.Fatalf("a second console got another key: %v", err)
 	}
 }
